@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kvenv/kvenv/internal/leakcheck"
+)
+
+// These tests build kvenv-exec exactly as the image does and run it as a
+// process. The program it execs is this test binary again, in helper mode
+// (see helper_test.go), found on PATH under the name helperName.
+
+var execBin string
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(helperModeEnv); mode != "" {
+		os.Exit(helperMain(mode))
+	}
+	dir, err := os.MkdirTemp("", "kvenv-exec-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	execBin = filepath.Join(dir, "kvenv-exec")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", execBin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building kvenv-exec:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestBinaryIsSmallAndLinksNoAzureOrKubernetes(t *testing.T) {
+	t.Parallel()
+	st, err := os.Stat(execBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() >= 2<<20 {
+		t.Errorf("kvenv-exec is %d bytes, want < 2 MiB", st.Size())
+	}
+	out, err := exec.Command("go", "version", "-m", execBin).Output()
+	if err != nil {
+		t.Fatalf("go version -m: %v", err)
+	}
+	modules := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 || (fields[0] != "mod" && fields[0] != "dep") {
+			continue
+		}
+		modules++
+		if p := strings.ToLower(fields[1]); strings.Contains(p, "azure") || strings.Contains(p, "k8s.io") {
+			t.Errorf("kvenv-exec links %s", fields[1])
+		}
+	}
+	if modules == 0 {
+		t.Errorf("go version -m listed no modules, so the check proved nothing:\n%s", out)
+	}
+}
+
+// volume is a kvenv volume as the init container leaves it.
+type volume struct {
+	dir       string
+	helperDir string // holds the helper under helperName
+}
+
+func newVolume(t *testing.T, done bool, values map[string]string) volume {
+	t.Helper()
+	v := volume{dir: t.TempDir(), helperDir: t.TempDir()}
+	if err := os.MkdirAll(filepath.Join(v.dir, "env"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range values {
+		if err := os.WriteFile(filepath.Join(v.dir, "env", name), []byte(value), 0o400); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if done {
+		if err := os.WriteFile(filepath.Join(v.dir, ".done"), []byte("done\n"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(self, filepath.Join(v.helperDir, helperName)); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// command is kvenv-exec -- argv..., with env as its whole environment.
+func (v volume) command(ctx context.Context, env []string, argv ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, execBin, append([]string{"--"}, argv...)...)
+	cmd.Env = append([]string{"KVENV_DIR=" + v.dir}, env...)
+	return cmd
+}
+
+// run runs to completion and returns stdout, stderr and the exit code.
+func run(t *testing.T, cmd *exec.Cmd) (string, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		t.Fatalf("running kvenv-exec: %v", err)
+	}
+	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+const (
+	password  = "ThisIsTest#123"
+	multiLine = "line one\nline=two with = signs\n\ttabbed \"quoted\" $NOT_EXPANDED\n"
+)
+
+func TestValuesReachTheProgramWithArgvAndPIDUnchanged(t *testing.T) {
+	t.Parallel()
+	v := newVolume(t, true, map[string]string{
+		"DB_PASSWORD": password, "CERT": multiLine, "EMPTY": "", helperModeEnv: "report",
+	})
+	argv := []string{helperName, "--", "", "two words", "*", "$HOME", "-x=1"}
+	cmd := v.command(testContext(t), []string{"PATH=/nonexistent:" + v.helperDir, "DB_PASSWORD=old", "KEEP=me", "DB_PASSWORD=dup"}, argv...)
+	stdout, stderr, code := run(t, cmd)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var got report
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("helper output %q: %v", stdout, err)
+	}
+	if got.PID != cmd.Process.Pid {
+		t.Errorf("program ran as PID %d, kvenv-exec was %d: exec must replace the wrapper", got.PID, cmd.Process.Pid)
+	}
+	if strings.Join(got.Args, "\x00") != strings.Join(argv, "\x00") {
+		t.Errorf("argv %q, want %q", got.Args, argv)
+	}
+	env := map[string][]string{}
+	for _, kv := range got.Env {
+		k, val, _ := strings.Cut(kv, "=")
+		env[k] = append(env[k], val)
+	}
+	for name, want := range map[string]string{"DB_PASSWORD": password, "CERT": multiLine, "EMPTY": "", "KEEP": "me"} {
+		if vals := env[name]; len(vals) != 1 || vals[0] != want {
+			t.Errorf("%s: program saw %d values, matching=%v; want exactly the file's value", name, len(vals), len(vals) == 1 && vals[0] == want)
+		}
+	}
+	leakcheck.Check(t, "kvenv-exec stderr", stderr, password, multiLine)
+}
+
+func TestPATHFromValueFileIsSearched(t *testing.T) {
+	t.Parallel()
+	v := newVolume(t, true, nil)
+	v2 := newVolume(t, true, map[string]string{"PATH": "/nonexistent:" + "/also-not", helperModeEnv: "exit:3"})
+	// The value file's PATH replaces the process PATH, so the helper on the
+	// process PATH must not be found.
+	_, stderr, code := run(t, v2.command(testContext(t), []string{"PATH=" + v.helperDir}, helperName))
+	if code != 127 || !strings.Contains(stderr, `"`+helperName+`": not found in PATH=/nonexistent:/also-not`) {
+		t.Errorf("exit %d stderr %q; want 127 naming the program and the new PATH", code, stderr)
+	}
+	v3 := newVolume(t, true, map[string]string{helperModeEnv: "exit:3"})
+	if err := os.WriteFile(filepath.Join(v3.dir, "env", "PATH"), []byte(v3.helperDir), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, v3.command(testContext(t), []string{"PATH=/nonexistent"}, helperName)); code != 3 {
+		t.Errorf("exit %d stderr %q; want the helper's 3, found through the value file's PATH", code, stderr)
+	}
+}
+
+func TestPathWithSlashIsUsedAsIs(t *testing.T) {
+	t.Parallel()
+	v := newVolume(t, true, map[string]string{helperModeEnv: "exit:5"})
+	_, stderr, code := run(t, v.command(testContext(t), []string{"PATH=/nonexistent"}, filepath.Join(v.helperDir, helperName)))
+	if code != 5 {
+		t.Errorf("exit %d stderr %q, want 5", code, stderr)
+	}
+}
+
+func TestExitCodeIsPropagated(t *testing.T) {
+	t.Parallel()
+	for _, want := range []int{0, 1, 77} {
+		v := newVolume(t, true, map[string]string{helperModeEnv: fmt.Sprintf("exit:%d", want)})
+		if _, stderr, code := run(t, v.command(testContext(t), []string{"PATH=" + v.helperDir}, helperName)); code != want {
+			t.Errorf("exit %d (stderr %q), want %d", code, stderr, want)
+		}
+	}
+}
+
+func TestSIGTERMReachesTheProgram(t *testing.T) {
+	t.Parallel()
+	v := newVolume(t, true, map[string]string{helperModeEnv: "term"})
+	cmd := v.command(testContext(t), []string{"PATH=" + v.helperDir}, helperName)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		ready <- line == "ready\n"
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatalf("helper did not report ready; stderr %q", stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("helper never became ready")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != termExitCode {
+		t.Errorf("exit %d after SIGTERM, want %d from the program's own handler (stderr %q)", code, termExitCode, stderr.String())
+	}
+}
+
+func TestMissingDoneIsRefused(t *testing.T) {
+	t.Parallel()
+	v := newVolume(t, false, map[string]string{"DB_PASSWORD": password, helperModeEnv: "exit:0"})
+	_, stderr, code := run(t, v.command(testContext(t), []string{"PATH=" + v.helperDir}, helperName))
+	if code != 126 || !strings.Contains(stderr, ".done is missing") || !strings.Contains(stderr, "kvenv-init") {
+		t.Errorf("exit %d stderr %q; want 126 explaining the missing .done", code, stderr)
+	}
+	leakcheck.Check(t, "kvenv-exec stderr", stderr, password)
+}
+
+func TestMissingProgramIs127(t *testing.T) {
+	t.Parallel()
+	v := newVolume(t, true, map[string]string{"DB_PASSWORD": password})
+	_, stderr, code := run(t, v.command(testContext(t), []string{"PATH=/usr/local/bin:/nowhere"}, "no-such-program"))
+	if code != 127 || !strings.Contains(stderr, `"no-such-program": not found in PATH=/usr/local/bin:/nowhere`) {
+		t.Errorf("exit %d stderr %q; want 127 naming the program and PATH", code, stderr)
+	}
+	_, stderr, code = run(t, v.command(testContext(t), nil, "/nowhere/prog"))
+	if code != 127 || !strings.Contains(stderr, `"/nowhere/prog"`) {
+		t.Errorf("absolute path: exit %d stderr %q; want 127", code, stderr)
+	}
+	leakcheck.Check(t, "kvenv-exec stderr", stderr, password)
+}
+
+func TestUsageWithoutDoubleDash(t *testing.T) {
+	t.Parallel()
+	cmd := exec.CommandContext(testContext(t), execBin, "prog")
+	if _, stderr, code := run(t, cmd); code != 126 || !strings.Contains(stderr, "usage: kvenv-exec --") {
+		t.Errorf("exit %d stderr %q", code, stderr)
+	}
+}

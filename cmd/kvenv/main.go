@@ -1,0 +1,89 @@
+// Command kvenv is the init container the webhook adds: it fetches the
+// referenced Key Vault secrets into the pod's memory volume.
+//
+//	kvenv [--dir=/kvenv] [--file-mode=0400] [--timeout=2m] [--client-id=ID]
+//	      [--authority-host=URL] [--disable-instance-discovery] [--concurrency=8]
+//	      -- VAR=https://<vault-host>/secrets/<name>[/<version>] ...
+//
+// KVENV_CA_BUNDLE (PEM) adds trusted CAs; the workload identity variables
+// (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE,
+// AZURE_AUTHORITY_HOST) select workload identity.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kvenv/kvenv/injector/fetch"
+	"github.com/kvenv/kvenv/internal/layout"
+	"github.com/kvenv/kvenv/internal/secretref"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		printLines(stderr, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := fetch.Run(ctx, cfg, stdout); err != nil {
+		printLines(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+func parse(args []string, stderr io.Writer) (fetch.Config, error) {
+	fl := flag.NewFlagSet("kvenv", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	cfg := fetch.Config{Retry: fetch.DefaultRetry, CABundle: []byte(os.Getenv("KVENV_CA_BUNDLE"))}
+	var ic fetch.IdentityConfig
+	fl.StringVar(&cfg.Dir, "dir", layout.MountPath, "the kvenv volume's mount path")
+	fileMode := fl.String("file-mode", "0400", "octal mode of each value file")
+	fl.DurationVar(&cfg.Timeout, "timeout", 2*time.Minute, "bound on the whole fetch, retries included")
+	fl.IntVar(&cfg.Concurrency, "concurrency", 8, "most secret requests in flight at once")
+	fl.StringVar(&cfg.ExecSource, "exec-source", layout.ImageExecPath, "the kvenv-exec binary to copy into the volume")
+	fl.StringVar(&ic.ClientID, "client-id", "", "client ID of a user-assigned managed identity")
+	fl.StringVar(&ic.AuthorityHost, "authority-host", "", "Entra ID authority host (default AZURE_AUTHORITY_HOST, else the public cloud)")
+	fl.BoolVar(&ic.DisableInstanceDiscovery, "disable-instance-discovery", false, "skip authority discovery (private clouds)")
+	if err := fl.Parse(args); err != nil {
+		return cfg, err
+	}
+	mode, err := strconv.ParseUint(*fileMode, 8, 32)
+	if err != nil {
+		return cfg, fmt.Errorf("--file-mode %q: want an octal mode such as 0400", *fileMode)
+	}
+	cfg.FileMode = fs.FileMode(mode)
+	cfg.Identity = fetch.IdentityFromEnv(os.Getenv, ic)
+	var errs []error
+	for _, arg := range fl.Args() {
+		r, err := secretref.Parse(arg)
+		errs = append(errs, err)
+		cfg.Refs = append(cfg.Refs, r)
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// printLines prints each line of err as its own "kvenv: " line, so a log
+// search for one variable finds its whole message.
+func printLines(w io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(w, "kvenv: %s\n", line)
+	}
+}

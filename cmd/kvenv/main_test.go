@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kvenv/kvenv/internal/azurefake"
+	"github.com/kvenv/kvenv/internal/leakcheck"
+)
+
+// These tests run the real kvenv binary as a process, configured only as the
+// webhook configures it: flags, AZURE_* variables and KVENV_CA_BUNDLE.
+
+var kvenvBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "kvenv-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	kvenvBin = filepath.Join(dir, "kvenv")
+	build := exec.Command("go", "build", "-trimpath", "-o", kvenvBin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building kvenv:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	tenant   = "7f0c0000-0000-4000-8000-0000000000aa"
+	clientID = "99999999-2222-3333-4444-555555555555"
+	password = "ThisIsTest#123"
+	pemValue = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUB3x\nAbCdEfGhIjKl==\n-----END CERTIFICATE-----"
+)
+
+type world struct {
+	ca       *azurefake.CA
+	tokens   *azurefake.Tokens
+	entraURL string
+	kv       *azurefake.KeyVault
+	vault    string
+	dir      string
+	env      []string // the init container's environment
+	values   []string
+}
+
+// newWorld starts Entra ID and a vault with three secrets, of which the
+// workload identity may read db-password and tls-cert.
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ca, err := azurefake.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{ca: ca, tokens: azurefake.NewTokens(), dir: t.TempDir()}
+	enc := base64.RawURLEncoding.EncodeToString
+	assertion := enc([]byte(`{"alg":"RS256"}`)) + "." + enc([]byte(`{"iss":"https://oidc.test","sub":"system:serviceaccount:shop:api"}`)) + ".c2ln"
+	entra := azurefake.NewEntra(azurefake.EntraOptions{Tenant: tenant, Tokens: w.tokens,
+		Verify: azurefake.StaticAssertions(map[string]string{assertion: "shop-api"})})
+	w.entraURL = azurefake.StartLoopback(t, ca, entra).URL
+	w.kv = azurefake.NewKeyVault(azurefake.KeyVaultOptions{Tenant: tenant, Tokens: w.tokens})
+	w.vault = azurefake.StartLoopback(t, ca, w.kv).URL
+	for name, value := range map[string]string{"db-password": password, "tls-cert": pemValue, "admin": "admin-only-value"} {
+		w.kv.Put(name, value)
+		w.values = append(w.values, value)
+	}
+	w.kv.Allow("shop-api", "db-password", "tls-cert")
+
+	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
+	if err := os.WriteFile(tokenFile, []byte(assertion), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.env = []string{
+		"PATH=/usr/bin:/bin", "HOME=" + t.TempDir(),
+		"AZURE_CLIENT_ID=" + clientID, "AZURE_TENANT_ID=" + tenant,
+		"AZURE_FEDERATED_TOKEN_FILE=" + tokenFile, "AZURE_AUTHORITY_HOST=" + w.entraURL + "/",
+		"KVENV_CA_BUNDLE=" + string(ca.PEM()),
+	}
+	return w
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// kvenv runs the binary with the webhook's flags plus extra args.
+func (w *world) kvenv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	execSrc := filepath.Join(t.TempDir(), "kvenv-exec")
+	if err := os.WriteFile(execSrc, []byte("wrapper"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	base := []string{"--dir=" + w.dir, "--file-mode=0400", "--timeout=30s", "--exec-source=" + execSrc, "--disable-instance-discovery"}
+	cmd := exec.CommandContext(ctx, kvenvBin, append(base, args...)...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		t.Fatalf("running kvenv: %v", err)
+	}
+	r := result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+	leakcheck.Check(t, "kvenv stdout", r.stdout, w.values...)
+	leakcheck.Check(t, "kvenv stderr", r.stderr, w.values...)
+	return r
+}
+
+func (w *world) file(t *testing.T, rel string) (string, os.FileMode) {
+	t.Helper()
+	p := filepath.Join(w.dir, rel)
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatalf("%s: %v", rel, err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), st.Mode()
+}
+
+func TestWorkloadIdentityProcess(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.kvenv(t, w.env, "--",
+		"SPRING_DATASOURCE_PASSWORD="+w.vault+"/secrets/db-password", "TLS_CERT="+w.vault+"/secrets/tls-cert")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for rel, want := range map[string]string{"env/SPRING_DATASOURCE_PASSWORD": password, "env/TLS_CERT": pemValue} {
+		if got, mode := w.file(t, rel); got != want || mode != 0o400 {
+			t.Errorf("%s: content matches %v, mode %v", rel, got == want, mode)
+		}
+	}
+	if got, mode := w.file(t, "bin/kvenv-exec"); got != "wrapper" || mode != 0o555 {
+		t.Errorf("wrapper copy: content %q mode %v", got, mode)
+	}
+	w.file(t, ".done")
+	if !strings.HasPrefix(r.stdout, "kvenv: fetched vault="+w.vault+" secrets=2 ") || r.stderr != "" {
+		t.Errorf("stdout %q stderr %q", r.stdout, r.stderr)
+	}
+}
+
+func TestForbiddenSecretFailsTheProcess(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.kvenv(t, w.env, "--", "DB="+w.vault+"/secrets/db-password", "ADMIN="+w.vault+"/secrets/admin")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %q", r.code, r.stderr)
+	}
+	want := "kvenv: ADMIN: vault " + w.vault + " secret admin: 403 Forbidden for workload identity (client ID " + clientID
+	if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], want) {
+		t.Errorf("stderr %q\nwant one line starting %q", r.stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(w.dir, ".done")); err == nil {
+		t.Error(".done written by a failed run")
+	}
+}
+
+func TestAuthorityHostFlagAndMissingCABundle(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var env []string
+	for _, kv := range w.env {
+		if !strings.HasPrefix(kv, "AZURE_AUTHORITY_HOST=") {
+			env = append(env, kv)
+		}
+	}
+	ref := "DB=" + w.vault + "/secrets/db-password"
+	if r := w.kvenv(t, env, "--authority-host="+w.entraURL, "--", ref); r.code != 0 {
+		t.Fatalf("with --authority-host: exit %d, stderr %q", r.code, r.stderr)
+	}
+	noCA := env[:len(env)-1] // KVENV_CA_BUNDLE is last
+	r := w.kvenv(t, noCA, "--authority-host="+w.entraURL, "--timeout=10s", "--", ref)
+	if r.code != 1 || !strings.Contains(r.stderr, "certificate") {
+		t.Errorf("without KVENV_CA_BUNDLE: exit %d, stderr %q; want a certificate error", r.code, r.stderr)
+	}
+}
+
+func TestManagedIdentityProcessThroughIdentityEndpoint(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	mi := azurefake.NewManagedIdentity(azurefake.ManagedIdentityOptions{Tokens: w.tokens, Header: "hdr",
+		UserAssigned: map[string]string{"uami-process-1": "shop-api"}})
+	miURL := azurefake.StartLoopback(t, w.ca, mi.AppService()).URL
+	env := []string{"PATH=/usr/bin:/bin", "KVENV_CA_BUNDLE=" + string(w.ca.PEM()),
+		"IDENTITY_ENDPOINT=" + miURL + "/msi/token", "IDENTITY_HEADER=hdr"}
+	r := w.kvenv(t, env, "--client-id=uami-process-1", "--", "DB="+w.vault+"/secrets/db-password")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if got, _ := w.file(t, "env/DB"); got != password {
+		t.Error("wrong value")
+	}
+	if !strings.Contains(r.stdout, "managed identity (client ID uami-process-1)") || mi.TokenRequests() != 1 {
+		t.Errorf("stdout %q, token requests %d", r.stdout, mi.TokenRequests())
+	}
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	cases := map[string][]string{
+		"bad reference": {"--", "DB=http://v/secrets/x"},
+		"bad mode":      {"--file-mode=rw", "--", "DB=" + w.vault + "/secrets/db-password"},
+		"unknown flag":  {"--bogus", "--", "DB=" + w.vault + "/secrets/db-password"},
+	}
+	for name, args := range cases {
+		if r := w.kvenv(t, w.env, args...); r.code != 2 || !strings.Contains(r.stderr, "kvenv") {
+			t.Errorf("%s: exit %d stderr %q, want 2 with a message", name, r.code, r.stderr)
+		}
+	}
+	if c := w.kv.Counts(); c.Challenges != 0 {
+		t.Errorf("vault contacted despite usage errors: %+v", c)
+	}
+}

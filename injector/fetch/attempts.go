@@ -1,0 +1,52 @@
+package fetch
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+)
+
+// lastFailure remembers the last failed attempt on one vault. When retries
+// run into --timeout the SDK reports only the deadline; this says what the
+// attempts before it ran into.
+type lastFailure struct {
+	mu   sync.Mutex
+	what string
+}
+
+// Do is a per-try pipeline policy; it records status codes and transport
+// errors, never bodies.
+func (l *lastFailure) Do(req *policy.Request) (*http.Response, error) {
+	resp, err := req.Next()
+	switch {
+	case err != nil && req.Raw().Context().Err() == nil:
+		l.set(oneLine(err.Error()))
+	case err == nil && resp.StatusCode >= 400 && resp.StatusCode != http.StatusUnauthorized:
+		// 401 is the ordinary challenge that starts every conversation.
+		l.set(fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
+	}
+	return resp, err
+}
+
+func (l *lastFailure) set(what string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.what = what
+}
+
+func (l *lastFailure) get() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.what
+}
+
+// stalledError is a deadline reached after failed attempts.
+type stalledError struct {
+	err  error
+	last string
+}
+
+func (e *stalledError) Error() string { return e.err.Error() + " (last attempt: " + e.last + ")" }
+func (e *stalledError) Unwrap() error { return e.err }

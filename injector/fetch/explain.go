@@ -1,0 +1,83 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"github.com/kvenv/kvenv/internal/secretref"
+)
+
+// explainer turns a failed request into one line that says what failed and
+// what to do. It reads status and error codes only: a response body may
+// carry a value, so no body text is ever printed.
+type explainer struct {
+	id      Identity
+	timeout time.Duration
+}
+
+// line is the whole message for one failed variable.
+func (x explainer) line(r secretref.Ref, err error) string {
+	secret := r.Name
+	if r.Version != "" {
+		secret += " version " + r.Version
+	}
+	return fmt.Sprintf("%s: vault %s secret %s: %s", r.Env, r.VaultURL, secret, x.explain(r, err))
+}
+
+func (x explainer) explain(r secretref.Ref, err error) string {
+	if te, ok := asTokenError(err); ok {
+		return x.token(te.err)
+	}
+	var re *azcore.ResponseError
+	var stalled *stalledError
+	switch {
+	case errors.As(err, &stalled):
+		return fmt.Sprintf("still failing when --timeout=%s ran out (last attempt: %s): check that the pod can reach the vault and that Key Vault is healthy, or raise --timeout",
+			x.timeout, stalled.last)
+	case errors.Is(err, context.Canceled):
+		return "stopped (SIGTERM or SIGINT) before the secret was fetched"
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("no answer within --timeout=%s: check that the pod can reach the vault (network policy, firewall, private endpoint, DNS), or raise --timeout", x.timeout)
+	case errors.As(err, &re):
+		return x.status(r, re)
+	case errors.Is(err, errNUL), errors.Is(err, errNoValue):
+		return err.Error() + ": store a value an environment variable can hold"
+	}
+	return "request failed: " + oneLine(err.Error()) + ": check that the pod can reach the vault and trusts its certificate (KVENV_CA_BUNDLE)"
+}
+
+func (x explainer) status(r secretref.Ref, re *azcore.ResponseError) string {
+	code := fmt.Sprintf("%d %s", re.StatusCode, http.StatusText(re.StatusCode))
+	switch {
+	case re.StatusCode == http.StatusForbidden:
+		return fmt.Sprintf(`%s for %s: grant this identity the "Key Vault Secrets User" role on the vault or on the secret `+
+			`(on a vault that uses access policies: a policy with the Get secret permission)`, code, x.id)
+	case re.StatusCode == http.StatusNotFound:
+		return fmt.Sprintf("%s (%s): the vault has no such secret or version: check the name and version in annotation kvenv.io/env.%s",
+			code, re.ErrorCode, r.Env)
+	case re.StatusCode == http.StatusUnauthorized:
+		return fmt.Sprintf("%s: the vault refused the token of %s: check that the vault is in the identity's tenant", code, x.id)
+	case re.StatusCode == http.StatusTooManyRequests:
+		return code + ": the vault is still throttling after retries: too many requests to this vault; kubelet restarts this init container to try again"
+	case re.StatusCode >= 500:
+		return code + ": Key Vault kept failing after retries; kubelet restarts this init container to try again"
+	}
+	return fmt.Sprintf("%s (%s): unexpected answer from Key Vault", code, re.ErrorCode)
+}
+
+// oneLine keeps a message to one bounded line, so each failed variable is
+// exactly one line of output.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	const limit = 300
+	if len(s) > limit {
+		s = s[:limit] + "…"
+	}
+	return s
+}

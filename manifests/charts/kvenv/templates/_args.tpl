@@ -1,0 +1,45 @@
+{{/*
+The webhook's command line, one flag of `kvenv-webhook serve` per value
+(cmd/kvenv-webhook: serve.go, config_flags.go, tls.go). A test runs the
+binary's own flag parser over exactly these arguments. toYaml quotes what
+needs quoting.
+*/}}
+{{- define "kvenv.args" -}}
+{{- $v := .Values -}}
+{{- $a := list "serve" "--port=9443" "--health-probe-bind-address=:8081" -}}
+{{- $a = append $a (printf "--metrics-bind-address=%s" (ternary (printf ":%d" (int $v.metrics.port)) "0" $v.metrics.enabled)) -}}
+{{- $a = append $a (printf "--zap-log-level=%v" $v.log.level) -}}
+{{- $a = append $a (printf "--tls-min-version=%s" $v.tls.minVersion) -}}
+{{- $a = append $a (printf "--cert-dir=%s" (include "kvenv.certDir" .)) -}}
+{{- if $v.certManager.enabled -}}
+{{- $a = append $a "--tls-mode=external" -}}
+{{- else -}}
+{{- $s := $v.tls.selfManaged -}}
+{{- $a = append $a "--tls-mode=self-managed" -}}
+{{- $a = append $a (printf "--tls-secret-name=%s" (include "kvenv.tlsSecretName" .)) -}}
+{{- $a = append $a (printf "--tls-secret-namespace=%s" .Release.Namespace) -}}
+{{- $a = append $a (printf "--webhook-config-name=%s" (include "kvenv.webhookConfigName" .)) -}}
+{{- $a = append $a (printf "--tls-hosts=%s" (include "kvenv.serviceHosts" . | fromJsonArray | join ",")) -}}
+{{- $a = append $a (printf "--tls-ca-validity=%s" $s.caValidity) -}}
+{{- $a = append $a (printf "--tls-cert-validity=%s" $s.certValidity) -}}
+{{- $a = append $a (printf "--tls-check-interval=%s" $s.checkInterval) -}}
+{{- end -}}
+{{- $i := $v.injector -}}
+{{- $a = append $a (printf "--injector-image=%s" (include "kvenv.injectorImage" .)) -}}
+{{- $a = append $a (printf "--injector-pull-policy=%s" $i.pullPolicy) -}}
+{{- $a = append $a (printf "--init-cpu-request=%v" (dig "requests" "cpu" "" $i.resources)) -}}
+{{- $a = append $a (printf "--init-memory-request=%v" (dig "requests" "memory" "" $i.resources)) -}}
+{{- $a = append $a (printf "--init-cpu-limit=%v" (dig "limits" "cpu" "" $i.resources)) -}}
+{{- $a = append $a (printf "--init-memory-limit=%v" (dig "limits" "memory" "" $i.resources)) -}}
+{{- $a = append $a (printf "--volume-size-limit=%v" $i.volumeSizeLimit) -}}
+{{- $a = append $a (printf "--fetch-timeout=%s" $i.fetchTimeout) -}}
+{{- $a = append $a (printf "--max-references=%d" (int $i.maxReferences)) -}}
+{{- $a = append $a (printf "--default-platform=%s" $i.defaultPlatform) -}}
+{{- $z := $v.azure -}}
+{{- $a = append $a (printf "--vault-dns-suffix=%s" $z.vaultDnsSuffix) -}}
+{{- with $z.authorityHost }}{{ $a = append $a (printf "--authority-host=%s" .) }}{{ end -}}
+{{- if $z.disableInstanceDiscovery }}{{ $a = append $a "--disable-instance-discovery" }}{{ end -}}
+{{- if $z.caBundle }}{{ $a = append $a (printf "--ca-bundle-file=%s/ca-bundle.pem" (include "kvenv.caBundleDir" .)) }}{{ end -}}
+{{- with $v.allowedVaults }}{{ $a = append $a (printf "--allowed-vaults=%s" (join "," .)) }}{{ end -}}
+{{- toYaml $a -}}
+{{- end -}}

@@ -1,0 +1,39 @@
+package manifests
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestChartArgsAreFlagsOfTheBinary runs the real kvenv-webhook's flag parser
+// over the container arguments of several renderings: `serve ARGS... -h`
+// stops at -h after parsing everything before it, so an argument the binary
+// does not define, or a value it cannot parse, shows as an error instead.
+func TestChartArgsAreFlagsOfTheBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds kvenv-webhook")
+	}
+	bin := filepath.Join(t.TempDir(), "kvenv-webhook")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/kvenv/kvenv/cmd/kvenv-webhook").CombinedOutput(); err != nil {
+		t.Fatalf("building kvenv-webhook: %v\n%s", err, out)
+	}
+	for _, c := range chartCases {
+		t.Run(c.name, func(t *testing.T) {
+			argv := deployment(t, render(t, "kvenv", "kvenv", c.set...)).Spec.Template.Spec.Containers[0].Args
+			if len(argv) == 0 || argv[0] != "serve" {
+				t.Fatalf("the container must run the serve command: %q", argv)
+			}
+			out, _ := exec.Command(bin, append(argv, "-h")...).CombinedOutput()
+			if !strings.HasSuffix(strings.TrimSpace(string(out)), "flag: help requested") {
+				t.Fatalf("kvenv-webhook rejects the chart's arguments %q:\n%s", argv, firstLine(out))
+			}
+		})
+	}
+}
+
+func firstLine(b []byte) string {
+	line, _, _ := strings.Cut(string(b), "\n")
+	return line
+}

@@ -1,0 +1,77 @@
+package manifests
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kvenv/kvenv/webhook"
+)
+
+// helmOn runs helm against the test API server.
+func (c *cluster) helmOn(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := helm(t, append([]string{"--kubeconfig", c.kubeconfig(t)}, args...)...)
+	if err != nil {
+		t.Fatalf("helm %s: %v", strings.Join(args, " "), err)
+	}
+	return string(out)
+}
+
+// kubeconfig writes the API server's admin credentials where helm reads them.
+func (c *cluster) kubeconfig(t *testing.T) string {
+	t.Helper()
+	rc := c.api.Config
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["test"] = &clientcmdapi.Cluster{Server: rc.Host, CertificateAuthorityData: rc.CAData}
+	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: rc.CertData, ClientKeyData: rc.KeyData, Token: rc.BearerToken}
+	cfg.Contexts["test"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "admin"}
+	cfg.CurrentContext = "test"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// helmInstall installs the chart with `helm install`, points the installed
+// webhook configuration at loopback, and runs the release's webhook.
+func helmInstall(t *testing.T, c *cluster, name, namespace string) (release, string) {
+	t.Helper()
+	notes := c.helmOn(t, "install", name, chartDir, "--namespace", namespace)
+	objs := decodeObjects(t, []byte(c.helmOn(t, "get", "manifest", name, "--namespace", namespace)))
+	port := freeLoopbackPort(t)
+	pointLiveAtLoopback(t, c, webhookConfig(t, objs).Name, "https://127.0.0.1:"+strconv.Itoa(port)+webhook.MutatePath)
+	return release{objs: objs, webhook: runChartWebhook(t, c, objs, port, t.TempDir())}, notes
+}
+
+func pointLiveAtLoopback(t *testing.T, c *cluster, name, url string) {
+	t.Helper()
+	mwcs := c.api.Client.AdmissionregistrationV1().MutatingWebhookConfigurations()
+	mwc, err := mwcs.Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range mwc.Webhooks {
+		mwc.Webhooks[i].ClientConfig.Service, mwc.Webhooks[i].ClientConfig.URL = nil, &url
+	}
+	if _, err := mwcs.Update(context.Background(), mwc, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkNotes: the install notes walk the user through the next steps.
+func checkNotes(t *testing.T, notes string) {
+	t.Helper()
+	for _, step := range []string{"kubectl label namespace my-app kvenv.io/injection=enabled", "kvenv.io/vault:", "kvenv.io/env.", "kvenv-webhook render"} {
+		if !strings.Contains(notes, step) {
+			t.Errorf("NOTES lack %q:\n%s", step, notes)
+		}
+	}
+}

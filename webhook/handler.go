@@ -1,0 +1,129 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+// MutatePath is where the API server sends pod admission reviews.
+const MutatePath = "/mutate-v1-pod"
+
+// NamespaceReader returns a namespace's annotations. The server backs it with
+// an informer cache; tests and render can use a map.
+type NamespaceReader interface {
+	NamespaceAnnotations(ctx context.Context, name string) (map[string]string, error)
+}
+
+// Handler is the admission side: it gathers the inputs Mutate needs (the
+// namespace, the image entrypoints), calls the pure mutation and answers with
+// a patch computed from the whole objects, never a hand-built one.
+type Handler struct {
+	Config     Config
+	Namespaces NamespaceReader
+	Images     ImageResolver // nil: containers without `command` are denied with advice
+	Metrics    *Metrics      // nil: no metrics
+	Decoder    admission.Decoder
+}
+
+// Handle implements admission.Handler.
+func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
+	resp, result := h.handle(ctx, req)
+	h.Metrics.observe(result, time.Since(start))
+	log.FromContext(ctx).V(1).Info("admission", "namespace", req.Namespace, "pod", podName(req),
+		"result", result, "allowed", resp.Allowed)
+	return resp
+}
+
+func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.Response, string) {
+	pod := &corev1.Pod{}
+	if err := h.Decoder.Decode(req, pod); err != nil {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("kvenv: cannot decode pod: %w", err)), ResultError
+	}
+	if !hasKvenvAnnotations(pod) {
+		// The CEL matchConditions keep such pods away; this guards a
+		// configuration without them.
+		return admission.Allowed("no kvenv.io annotations"), ResultSkipped
+	}
+	// Pods created by controllers arrive without metadata.namespace.
+	pod.Namespace = req.Namespace
+	in, err := h.gatherInputs(ctx, pod)
+	if err != nil {
+		return denyOrError(err)
+	}
+	result, err := Mutate(pod, in, h.Config)
+	if err != nil {
+		return denyOrError(err)
+	}
+	if !result.Changed {
+		return admission.Allowed("kvenv: nothing to change").WithWarnings(result.Warnings...), ResultSkipped
+	}
+	mutated, err := json.Marshal(pod)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err), ResultError
+	}
+	return admission.PatchResponseFromRaw(req.Object.Raw, mutated).WithWarnings(result.Warnings...), ResultInjected
+}
+
+// gatherInputs does every look-up Mutate needs, so that Mutate itself stays pure.
+func (h *Handler) gatherInputs(ctx context.Context, pod *corev1.Pod) (Inputs, error) {
+	in := Inputs{Namespace: pod.Namespace}
+	if h.Namespaces != nil {
+		ann, err := h.Namespaces.NamespaceAnnotations(ctx, pod.Namespace)
+		if err != nil {
+			return in, fmt.Errorf("kvenv: cannot read namespace %q: %w", pod.Namespace, err)
+		}
+		in.NamespaceAnnotations = ann
+	}
+	requests, err := ImageRequests(pod, in, h.Config)
+	if err != nil || len(requests) == 0 || h.Images == nil {
+		return in, err
+	}
+	in.Images = make(map[string]ImageCommand, len(requests))
+	var denials []string
+	for _, r := range requests {
+		cmd, err := h.Images.Resolve(ctx, r)
+		if err != nil {
+			denials = append(denials, err.Error())
+			continue
+		}
+		in.Images[r.Container] = cmd
+	}
+	if len(denials) > 0 {
+		return in, &Denial{Problems: denials}
+	}
+	return in, nil
+}
+
+func denyOrError(err error) (admission.Response, string) {
+	var d *Denial
+	if errors.As(err, &d) {
+		return admission.Denied(d.Error()), ResultDenied
+	}
+	return admission.Errored(http.StatusInternalServerError, err), ResultError
+}
+
+func hasKvenvAnnotations(pod *corev1.Pod) bool {
+	for k := range pod.Annotations {
+		if strings.HasPrefix(k, "kvenv.io/") {
+			return true
+		}
+	}
+	return false
+}
+
+func podName(req admission.Request) string {
+	if req.Name != "" {
+		return req.Name
+	}
+	return "(generated)"
+}

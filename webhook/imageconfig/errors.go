@@ -1,0 +1,135 @@
+package imageconfig
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// failureKind orders why a look-up failed; a higher kind says more about
+// what to fix, so it decides the advice when attempts disagree.
+type failureKind int
+
+const (
+	failOther failureKind = iota
+	failNotFound
+	failDenied
+	failPlatform
+	failTimeout
+)
+
+func (k failureKind) result() string {
+	return [...]string{resultError, resultNotFound, resultDenied, resultNotFound, resultTimeout}[k]
+}
+
+func (k failureKind) advice() string {
+	return [...]string{
+		"make the registry reachable from the kvenv webhook with a certificate it trusts (or configure a mirror, an insecure registry or a CA bundle)",
+		"correct the image reference",
+		"grant pull access: name a pull secret for this registry in the pod's or its service account's imagePullSecrets (kvenv reads them when the chart's pull-secret reading is enabled), or, for Azure Container Registry, give kvenv's identity the AcrPull role on it",
+		"use an image built for the pod's platform",
+		"make the registry reachable from the kvenv webhook (air-gapped clusters: configure a registry mirror)",
+	}[k]
+}
+
+// lookupFailure is what a shared look-up found, without the requester's
+// container name: each request sharing it words it for its own container.
+type lookupFailure struct {
+	kind     failureKind
+	attempts []string // endpoint, credential and the registry's answer
+	notes    []string // pull secrets that could not be used, and why
+}
+
+func (f *lookupFailure) Error() string {
+	msg := strings.Join(f.attempts, "; ")
+	if len(f.notes) > 0 {
+		msg += " (" + strings.Join(f.notes, "; ") + ")"
+	}
+	return msg
+}
+
+// add records a failed attempt and returns its kind. The registry's words
+// are kept, minus any secret of auth they might echo.
+func (f *lookupFailure) add(ep endpoint, c credential, err error, auth authn.Authenticator) failureKind {
+	kind := classify(err)
+	f.kind = max(f.kind, kind)
+	f.attempts = append(f.attempts, fmt.Sprintf("%s with %s: %s", ep.host, c.label, redact(err.Error(), auth)))
+	return kind
+}
+
+func (f *lookupFailure) timedOut(limit time.Duration) {
+	f.kind = failTimeout
+	f.attempts = append(f.attempts, fmt.Sprintf("timeout: no answer within the %v look-up limit", limit))
+}
+
+func classify(err error) failureKind {
+	var te *transport.Error
+	var ee *exchangeError
+	var pe *platformError
+	var ce *credentialError
+	switch {
+	case errors.As(err, &pe):
+		return failPlatform
+	case errors.As(err, &ce):
+		return failDenied
+	case errors.As(err, &ee):
+		return statusKind(ee.status)
+	case errors.As(err, &te):
+		return statusKind(te.StatusCode)
+	}
+	return failOther
+}
+
+func statusKind(status int) failureKind {
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return failDenied
+	case http.StatusNotFound:
+		return failNotFound
+	}
+	return failOther
+}
+
+// explain words a failure for q's container: what failed, the registry's
+// answer, and what to do.
+func (q *request) explain(err error) error {
+	kind := failOther
+	var f *lookupFailure
+	if errors.As(err, &f) {
+		kind = f.kind
+	}
+	unread := ""
+	if !q.readsSecrets && len(q.PullSecrets) > 0 {
+		unread = fmt.Sprintf(" (imagePullSecrets %q were not tried: kvenv does not read Secrets; enable pull-secret reading in the chart)", q.PullSecrets)
+	}
+	return fmt.Errorf("container %q: cannot read the ENTRYPOINT/CMD of image %q (needed because the container sets no command): %w%s; "+
+		"to fix, set `command` in the pod spec for container %q, or %s",
+		q.Container, q.Image, err, unread, q.Container, kind.advice())
+}
+
+// redact removes auth's secrets from msg, in case a registry echoes them.
+func redact(msg string, auth authn.Authenticator) string {
+	if auth == nil {
+		return msg
+	}
+	cfg, err := auth.Authorization()
+	if err != nil {
+		return msg
+	}
+	basic := ""
+	if cfg.Username != "" && cfg.Password != "" {
+		basic = base64.StdEncoding.EncodeToString([]byte(cfg.Username + ":" + cfg.Password))
+	}
+	for _, secret := range []string{basic, cfg.Auth, cfg.Password, cfg.IdentityToken, cfg.RegistryToken} {
+		if secret != "" {
+			msg = strings.ReplaceAll(msg, secret, "[redacted]")
+		}
+	}
+	return msg
+}

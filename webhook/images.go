@@ -1,0 +1,94 @@
+package webhook
+
+import (
+	corev1 "k8s.io/api/core/v1"
+)
+
+const (
+	labelOS   = "kubernetes.io/os"
+	labelArch = "kubernetes.io/arch"
+)
+
+// ImageRequests lists the target containers that set no `command`, whose
+// image ENTRYPOINT/CMD must be looked up before Mutate can wrap them. It is
+// pure, like Mutate; nil for a pod Mutate would skip. Bad annotations are a
+// *Denial, from the same parser Mutate uses.
+func ImageRequests(pod *corev1.Pod, in Inputs, cfg Config) ([]ImageRequest, error) {
+	if skipped(pod.Annotations) {
+		return nil, nil
+	}
+	var probs problems
+	ns := namespaceOf(pod, in)
+	req := parseRequest(pod.Annotations, ns, cfg, &probs)
+	targets := targetsOf(pod, req, &probs)
+	if err := probs.err(); err != nil {
+		return nil, err
+	}
+	platform := podPlatform(pod, cfg)
+	serviceAccount := pod.Spec.ServiceAccountName
+	if serviceAccount == "" {
+		serviceAccount = "default"
+	}
+	var pullSecrets []string
+	for _, s := range pod.Spec.ImagePullSecrets {
+		pullSecrets = append(pullSecrets, s.Name)
+	}
+	var requests []ImageRequest
+	for _, c := range targets {
+		if len(c.Command) > 0 {
+			continue
+		}
+		requests = append(requests, ImageRequest{
+			Container: c.Name, Image: c.Image, PullPolicy: c.ImagePullPolicy,
+			OS: platform.OS, Arch: platform.Arch,
+			Namespace: ns.name, ServiceAccount: serviceAccount, PullSecrets: pullSecrets,
+		})
+	}
+	return requests, nil
+}
+
+// podPlatform is where the pod will run, as far as its spec says: spec.os,
+// the node selector, or a required node affinity every term of which pins
+// the label to one value; else the configured default.
+func podPlatform(pod *corev1.Pod, cfg Config) Platform {
+	p := cfg.DefaultPlatform
+	if v := selectedValue(pod, labelOS); v != "" {
+		p.OS = v
+	} else if pod.Spec.OS != nil && pod.Spec.OS.Name != "" {
+		p.OS = string(pod.Spec.OS.Name)
+	}
+	if v := selectedValue(pod, labelArch); v != "" {
+		p.Arch = v
+	}
+	return p
+}
+
+// selectedValue is the single value the pod requires for a node label.
+func selectedValue(pod *corev1.Pod, label string) string {
+	if v := pod.Spec.NodeSelector[label]; v != "" {
+		return v
+	}
+	a := pod.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return ""
+	}
+	// Terms are ORed: the label is pinned only if every term pins it alike.
+	value := ""
+	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		v := termValue(term, label)
+		if v == "" || (value != "" && v != value) {
+			return ""
+		}
+		value = v
+	}
+	return value
+}
+
+func termValue(term corev1.NodeSelectorTerm, label string) string {
+	for _, e := range term.MatchExpressions {
+		if e.Key == label && e.Operator == corev1.NodeSelectorOpIn && len(e.Values) == 1 {
+			return e.Values[0]
+		}
+	}
+	return ""
+}

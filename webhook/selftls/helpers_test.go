@@ -1,0 +1,148 @@
+package selftls_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kvenv/kvenv/webhook/selftls"
+)
+
+// clock is a test clock the rotators read; only the test moves it.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+func freeLoopbackPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// createWebhookConfig registers a pod webhook at a loopback URL, for pods of
+// namespaces labelled kvenv.io/injection=enabled, without a caBundle: the
+// rotator fills it in.
+func createWebhookConfig(t *testing.T, c kubernetes.Interface, name string, port int) {
+	t.Helper()
+	url := "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + "/mutate-v1-pod"
+	fail, none, timeout := admissionv1.Fail, admissionv1.SideEffectClassNone, int32(10)
+	mwc := &admissionv1.MutatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Webhooks: []admissionv1.MutatingWebhook{{
+			Name: "pods.kvenv.io", AdmissionReviewVersions: []string{"v1"},
+			ClientConfig: admissionv1.WebhookClientConfig{URL: &url},
+			Rules: []admissionv1.RuleWithOperations{{
+				Operations: []admissionv1.OperationType{admissionv1.Create},
+				Rule:       admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
+			}},
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kvenv.io/injection": "enabled"}},
+			FailurePolicy:     &fail, SideEffects: &none, TimeoutSeconds: &timeout,
+		}},
+	}
+	if _, err := c.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(context.Background(), mwc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func createNamespace(t *testing.T, c kubernetes.Interface, name string, labels map[string]string) {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+	if _, err := c.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func getSecret(t *testing.T, c kubernetes.Interface, ns, name string) *corev1.Secret {
+	t.Helper()
+	s, err := c.CoreV1().Secrets(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func getWebhookConfig(t *testing.T, c kubernetes.Interface, name string) *admissionv1.MutatingWebhookConfiguration {
+	t.Helper()
+	mwc, err := c.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mwc
+}
+
+func caBundleOf(t *testing.T, c kubernetes.Interface, name string) []byte {
+	t.Helper()
+	return getWebhookConfig(t, c, name).Webhooks[0].ClientConfig.CABundle
+}
+
+func certsFromPEM(t *testing.T, data []byte) []*x509.Certificate {
+	t.Helper()
+	var out []*x509.Certificate
+	for {
+		var block *pem.Block
+		if block, data = pem.Decode(data); block == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		t.Fatal("no certificate in PEM")
+	}
+	return out
+}
+
+func servingCertOf(t *testing.T, s *corev1.Secret) *x509.Certificate {
+	t.Helper()
+	return certsFromPEM(t, s.Data[selftls.KeyServingCert])[0]
+}
+
+func caCertOf(t *testing.T, s *corev1.Secret) *x509.Certificate {
+	t.Helper()
+	return certsFromPEM(t, s.Data[selftls.KeyCACert])[0]
+}
+
+// presented dials the server and returns the certificate it presents,
+// verified against roots for the host 127.0.0.1 the way the API server
+// verifies it.
+func presented(addr string, roots []byte) (*x509.Certificate, error) {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(roots)
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0], nil
+}
