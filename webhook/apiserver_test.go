@@ -7,11 +7,13 @@ import (
 	"crypto/tls"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -34,7 +36,8 @@ func TestOnRealAPIServer(t *testing.T) {
 	}
 	mwc := loadWebhookConfiguration(t, "../manifests/kvenv.yaml")
 	api := testcluster.StartAPIServer(t, mwc)
-	stop := startWebhook(t, api)
+	image, resolver := imageWithEntrypoint(t, []string{"/app", "--serve"}, []string{"--port=8080"})
+	stop := startWebhook(t, api, resolver)
 	ctx := context.Background()
 	c := api.Client
 
@@ -68,6 +71,16 @@ func TestOnRealAPIServer(t *testing.T) {
 			if !strings.Contains(strings.Join(got.Spec.InitContainers[0].Args, " "), v+"=https://myvault.vault.azure.net/secrets/") {
 				t.Errorf("init container args lack a reference for %s: %q", v, got.Spec.InitContainers[0].Args)
 			}
+		}
+	})
+	t.Run("a pod without command gets its image entrypoint behind the wrapper", func(t *testing.T) {
+		pod := annotatedPod("app")
+		pod.Spec.Containers[0].Image, pod.Spec.Containers[0].Command = image, nil
+		got := createPod(t, c, optedIn, pod)
+		assertInjected(t, got)
+		want := []string{layout.ExecPath, "--", "/app", "--serve"}
+		if !slices.Equal(got.Spec.Containers[0].Command, want) || !slices.Equal(got.Spec.Containers[0].Args, []string{"--port=8080"}) {
+			t.Fatalf("command %q args %q, want %q and the image CMD", got.Spec.Containers[0].Command, got.Spec.Containers[0].Args, want)
 		}
 	})
 	t.Run("a namespace enforcing PSA restricted accepts the mutated pod", func(t *testing.T) {
@@ -123,13 +136,14 @@ func loadWebhookConfiguration(t *testing.T, path string) *admissionv1.MutatingWe
 
 // startWebhook runs kvenv's webhook server in-process on the address the API
 // server was pointed at; the returned func stops it and waits until it is gone.
-func startWebhook(t *testing.T, api *testcluster.APIServer) (stop func()) {
+func startWebhook(t *testing.T, api *testcluster.APIServer, images webhook.ImageResolver) (stop func()) {
 	t.Helper()
 	cfg := webhook.DefaultConfig()
 	cfg.InjectorImage = "registry.example/kvenv:test"
 	mgr, err := webhook.NewManager(api.Config, webhook.ServerOptions{
 		Host: api.Webhook.LocalServingHost, Port: api.Webhook.LocalServingPort,
 		CertDir: api.Webhook.LocalServingCertDir, MetricsAddr: "0", ProbeAddr: "0", Config: cfg,
+		Images: images, Registerer: prometheus.NewRegistry(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -88,20 +89,38 @@ func (h *Handler) gatherInputs(ctx context.Context, pod *corev1.Pod) (Inputs, er
 	if err != nil || len(requests) == 0 || h.Images == nil {
 		return in, err
 	}
-	in.Images = make(map[string]ImageCommand, len(requests))
+	in.Images, err = h.resolveImages(ctx, requests)
+	return in, err
+}
+
+// resolveImages looks the images up in parallel: each look-up has its own
+// timeout, and in sequence two slow registries would outlast the API
+// server's webhook timeout.
+func (h *Handler) resolveImages(ctx context.Context, requests []ImageRequest) (map[string]ImageCommand, error) {
+	cmds := make([]ImageCommand, len(requests))
+	errs := make([]error, len(requests))
+	var wg sync.WaitGroup
+	for i, r := range requests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmds[i], errs[i] = h.Images.Resolve(ctx, r)
+		}()
+	}
+	wg.Wait()
+	images := make(map[string]ImageCommand, len(requests))
 	var denials []string
-	for _, r := range requests {
-		cmd, err := h.Images.Resolve(ctx, r)
-		if err != nil {
-			denials = append(denials, err.Error())
+	for i, r := range requests {
+		if errs[i] != nil {
+			denials = append(denials, errs[i].Error())
 			continue
 		}
-		in.Images[r.Container] = cmd
+		images[r.Container] = cmds[i]
 	}
 	if len(denials) > 0 {
-		return in, &Denial{Problems: denials}
+		return nil, &Denial{Problems: denials}
 	}
-	return in, nil
+	return images, nil
 }
 
 func denyOrError(err error) (admission.Response, string) {

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -30,6 +31,9 @@ type ServerOptions struct {
 	ProbeAddr     string // /healthz and /readyz
 	Config        Config
 	Images        ImageResolver
+	// Registerer receives kvenv's metrics; controller-runtime's registry
+	// (served on MetricsAddr) when nil.
+	Registerer prometheus.Registerer
 }
 
 // NewManager wires the admission handler into a controller-runtime manager:
@@ -74,12 +78,19 @@ func NewManager(rc *rest.Config, opts ServerOptions) (manager.Manager, error) {
 		Config:     opts.Config,
 		Namespaces: &cachedNamespaces{cached: mgr.GetClient(), live: mgr.GetAPIReader()},
 		Images:     opts.Images,
-		Metrics:    NewMetrics(ctrlmetrics.Registry),
+		Metrics:    NewMetrics(registerer(opts.Registerer)),
 		Decoder:    admission.NewDecoder(scheme),
 	}
 	// The manager starts the webhook server only once GetWebhookServer is called.
 	mgr.GetWebhookServer().Register(MutatePath, &ctrlwebhook.Admission{Handler: handler})
 	return mgr, nil
+}
+
+func registerer(r prometheus.Registerer) prometheus.Registerer {
+	if r == nil {
+		return ctrlmetrics.Registry
+	}
+	return r
 }
 
 // cachedNamespaces reads namespaces from the informer cache, and live when

@@ -36,7 +36,7 @@ func render(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		defer f.Close()
 		r = f
 	}
-	if err := webhook.RenderObjects(r, stdout, in, cfg); err != nil {
+	if err := webhook.RenderObjectsWithWarnings(r, stdout, stderr, in, cfg); err != nil {
 		return fmt.Errorf("render %s: %w", *file, err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/kvenv/kvenv/webhook"
 )
@@ -15,6 +16,7 @@ func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfgFlags := bindConfigFlags(fs)
 	tlsFlags := bindTLSFlags(fs)
+	registry := bindRegistryFlags(fs)
 	opts := webhook.ServerOptions{}
 	fs.IntVar(&opts.Port, "port", 9443, "HTTPS port of the admission endpoint")
 	fs.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", `Prometheus metrics address ("0" disables)`)
@@ -37,6 +39,9 @@ func serve(args []string) error {
 	rc, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("reading the Kubernetes client configuration: %w", err)
+	}
+	if opts.Images, err = registry.resolver(rc, ctrlmetrics.Registry); err != nil {
+		return err
 	}
 	mgr, err := webhook.NewManager(rc, opts)
 	if err != nil {

@@ -41,5 +41,14 @@ needs quoting.
 {{- if $z.disableInstanceDiscovery }}{{ $a = append $a "--disable-instance-discovery" }}{{ end -}}
 {{- if $z.caBundle }}{{ $a = append $a (printf "--ca-bundle-file=%s/ca-bundle.pem" (include "kvenv.caBundleDir" .)) }}{{ end -}}
 {{- with $v.allowedVaults }}{{ $a = append $a (printf "--allowed-vaults=%s" (join "," .)) }}{{ end -}}
+{{- $r := $v.registry -}}
+{{- $a = append $a (printf "--registry-tag-ttl=%s" $r.tagTTL) -}}
+{{- $a = append $a (printf "--registry-cache-entries=%d" (int $r.cacheEntries)) -}}
+{{- $a = append $a (printf "--registry-lookup-timeout=%s" $r.lookupTimeout) -}}
+{{- range $host, $mirrors := $r.mirrors }}{{ $a = append $a (printf "--registry-mirror=%s=%s" $host (join "," $mirrors)) }}{{ end -}}
+{{- with $r.insecureHosts }}{{ $a = append $a (printf "--registry-insecure-hosts=%s" (join "," .)) }}{{ end -}}
+{{- if $r.azureIdentity }}{{ $a = append $a "--registry-azure-identity" }}{{ end -}}
+{{- with $r.acrHosts }}{{ $a = append $a (printf "--registry-acr-hosts=%s" (join "," .)) }}{{ end -}}
+{{- if $v.imagePullSecrets.read }}{{ $a = append $a "--registry-read-pull-secrets" }}{{ end -}}
 {{- toYaml $a -}}
 {{- end -}}
