@@ -2,8 +2,9 @@ package cluster
 
 import (
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/kvenv/kvenv/internal/testcluster"
 )
 
 // Options configure a cluster; the zero value is a working single-node cluster.
@@ -64,19 +65,6 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// ToolsBinDir is where hack/build-tools.sh puts the binaries: $KVENV_TOOLS_BIN,
-// else $KVENV_CACHE/bin, else the user cache directory's kvenv/bin.
-func ToolsBinDir() string {
-	if d := os.Getenv("KVENV_TOOLS_BIN"); d != "" {
-		return d
-	}
-	cache := os.Getenv("KVENV_CACHE")
-	if cache == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			base = filepath.Join(os.Getenv("HOME"), ".cache")
-		}
-		cache = filepath.Join(base, "kvenv")
-	}
-	return filepath.Join(cache, "bin")
-}
+// ToolsBinDir is where hack/build-tools.sh puts the binaries (the same
+// cache the API-server tests use).
+func ToolsBinDir() string { return testcluster.BinDir() }
