@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"fmt"
 	"path"
 	"strings"
 
@@ -44,14 +45,29 @@ func targetsOf(pod *corev1.Pod, req request, probs *problems) []*corev1.Containe
 	}
 	pick(pod.Spec.Containers)
 	pick(pod.Spec.InitContainers)
-	for _, n := range req.containers {
-		if want[n] {
-			probs.addf("%s names %q, which is not a container of this pod (containers: %s; init containers: %s): fix the name.",
-				AnnotationContainers, n, containerNames(pod.Spec.Containers), containerNames(pod.Spec.InitContainers))
-			delete(want, n)
+	reportMissing(pod, req.containers, want, probs)
+	return targets
+}
+
+// reportMissing names every listed container the pod lacks in one problem,
+// so that the pod's container list is shown once, not once per name.
+func reportMissing(pod *corev1.Pod, listed []string, missing map[string]bool, probs *problems) {
+	var names []string
+	for _, n := range listed {
+		if missing[n] {
+			names = append(names, fmt.Sprintf("%q", n))
+			delete(missing, n)
 		}
 	}
-	return targets
+	if len(names) == 0 {
+		return
+	}
+	what := "which is not a container of this pod"
+	if len(names) > 1 {
+		what = "which are not containers of this pod"
+	}
+	probs.addf("%s names %s, %s (containers: %s; init containers: %s): fix the names.",
+		AnnotationContainers, strings.Join(names, ", "), what, containerNames(pod.Spec.Containers), containerNames(pod.Spec.InitContainers))
 }
 
 // checkReserved denies a pod that uses kvenv's names for something else, or

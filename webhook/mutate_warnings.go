@@ -23,7 +23,19 @@ func warningsFor(pod *corev1.Pod, m *mutation) []string {
 	if m.access.worldReadable {
 		w = append(w, "kvenv: value files are world-readable (mode 0444) and only the volume mount guards them: set runAsUser or fsGroup for tighter files")
 	}
-	return w
+	return capWarnings(w)
+}
+
+// maxWarnings keeps kvenv's warnings within what the API server passes on
+// (it truncates and then drops warnings past 4 KiB in all); the answer then
+// stays small however many containers and references a pod has.
+const maxWarnings = 10
+
+func capWarnings(w []string) []string {
+	if len(w) <= maxWarnings {
+		return w
+	}
+	return append(w[:maxWarnings-1], fmt.Sprintf("kvenv: %d more warnings like the ones above", len(w)-maxWarnings+1))
 }
 
 // overrideWarnings: a variable set both in the pod spec and by kvenv gets

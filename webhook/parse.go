@@ -79,8 +79,9 @@ func checkSettings(annotations map[string]string, probs *problems) {
 		probs.addf("%s is %q, but only kvenv writes it (value %q): remove it.", AnnotationStatus, v, StatusInjected)
 	}
 	if v, ok := annotations[AnnotationClientID]; ok && isCleanValue(v) && !clientIDPattern.MatchString(v) {
-		probs.addf("%s is %q, which is not a client ID: give the managed identity's client ID, a GUID like 00000000-0000-0000-0000-000000000000.",
-			AnnotationClientID, v)
+		// Not repeated: a client secret pasted in place of the ID is a credential.
+		probs.addf("%s is not a client ID: give the managed identity's client ID (never a client secret), a GUID like 00000000-0000-0000-0000-000000000000.",
+			AnnotationClientID)
 	}
 }
 

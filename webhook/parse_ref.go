@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/kvenv/kvenv/internal/secretref"
@@ -10,29 +11,23 @@ const refForms = "<secret>, <secret>/<version> or https://<vault-host>/secrets/<
 
 // parseReference reads the value of one kvenv.io/env.<VAR> annotation: a
 // secret of the default vault, optionally pinned to a version, or a full
-// secret URI of any allowed vault.
+// secret URI of any allowed vault. Problems never repeat the value: a value
+// that is not a reference may be a secret pasted in place of its name, and a
+// denial is shown to the user, logged, and kept in the API server's audit log.
 func parseReference(key, v string, policy vaultPolicy, probs *problems) (secretref.Ref, bool) {
 	if strings.Contains(v, "://") {
 		return parseFullReference(key, v, policy, probs)
 	}
 	name, version, pinned := strings.Cut(v, "/")
-	ok := true
 	if pinned && strings.Contains(version, "/") {
-		probs.addf("%s is %q: want %s.", key, v, refForms)
+		probs.addf("%s has more than one \"/\": want %s.", key, refForms)
 		return secretref.Ref{}, false
 	}
-	if !secretref.ValidSecretName(name) {
-		probs.addf("%s: secret name %q may hold only letters, digits and dashes (1 to 127 of them).", key, name)
-		ok = false
-	}
-	if pinned && !secretref.ValidVersion(version) {
-		probs.addf("%s: version %q must be the 32 hexadecimal characters Key Vault shows, or be left out for the latest version.", key, version)
-		ok = false
-	}
+	ok := checkSecret(key, name, version, pinned, probs)
 	if policy.defaultURL == "" {
 		if !policy.defaultGiven {
-			probs.addf("%s names secret %q but the pod has no %s annotation: add one with the vault name, or write the full https://<vault>.%s/secrets/%s URI.",
-				key, name, AnnotationVault, policy.suffix, name)
+			probs.addf("%s names a secret but the pod has no %s annotation: add one with the vault name, or write the full https://<vault>.%s/secrets/<name> URI.",
+				key, AnnotationVault, policy.suffix)
 		}
 		return secretref.Ref{}, false // an invalid kvenv.io/vault is reported once, on its own
 	}
@@ -52,13 +47,54 @@ func parseFullReference(key, v string, policy vaultPolicy, probs *problems) (sec
 		return secretref.Ref{}, false
 	}
 	host := strings.ToLower(u.Host)
+	parts := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] != "secrets" {
+		probs.addf("%s: the URI's path must be /secrets/<name>[/<version>] (vault %s).", key, host)
+		return secretref.Ref{}, false
+	}
+	version, pinned := "", len(parts) == 3
+	if pinned {
+		version = parts[2]
+	}
+	if !checkSecret(key, parts[1], version, pinned, probs) {
+		return secretref.Ref{}, false
+	}
 	ref, err := secretref.ParseSecretURI("https://" + host + u.EscapedPath())
-	if err != nil {
-		probs.addf("%s: %v.", key, err)
+	if err != nil { // the checks above match secretref's; this is a safety net that does not echo
+		probs.addf("%s is not a secret URI kvenv can use: want https://<vault-host>/secrets/<name>[/<version>].", key)
 		return secretref.Ref{}, false
 	}
 	if !policy.allow(key, host, probs) {
 		return secretref.Ref{}, false
 	}
 	return ref, true
+}
+
+// checkSecret validates a secret name and an optional version, saying what
+// is wrong without showing either.
+func checkSecret(key, name, version string, pinned bool, probs *problems) bool {
+	ok := true
+	if !secretref.ValidSecretName(name) {
+		probs.addf("%s: a secret name holds only letters, digits and dashes (1 to 127 of them), and %s.", key, nameFault(name))
+		ok = false
+	}
+	if pinned && !secretref.ValidVersion(version) {
+		probs.addf("%s: the version has %d characters; it must be the 32 hexadecimal characters Key Vault shows, or be left out for the latest version.",
+			key, len(version))
+		ok = false
+	}
+	return ok
+}
+
+// nameFault locates what breaks the secret name rule, by position only.
+func nameFault(name string) string {
+	if name == "" {
+		return "this one is empty"
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !isLetter(c) && (c < '0' || c > '9') && c != '-' {
+			return fmt.Sprintf("character %d of this one is not", i+1)
+		}
+	}
+	return fmt.Sprintf("this one has %d", len(name))
 }

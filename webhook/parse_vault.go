@@ -66,16 +66,16 @@ func (p vaultPolicy) vaultURL(key, v string, probs *problems) string {
 			return ""
 		}
 		if u.Path != "" && u.Path != "/" {
-			probs.addf("%s is %q, which has a path: give the vault alone, https://%s.", key, v, u.Host)
+			probs.addf("%s has a path: give the vault alone, https://%s.", key, u.Host)
 			return ""
 		}
 		host = strings.ToLower(u.Host)
 	case strings.Contains(v, "."):
-		probs.addf("%s is %q, a host name without a scheme: write https://%s, or the vault name alone.", key, v, v)
+		probs.addf("%s is a host name without a scheme: write https:// before it, or give the vault name alone.", key)
 		return ""
 	default:
 		if rule := vaultNameRule(v); rule != "" {
-			probs.addf("%s: %q is not a valid vault name: a vault name %s.", key, v, rule)
+			probs.addf("%s is not a valid vault name: a vault name %s.", key, rule)
 			return ""
 		}
 		host = strings.ToLower(v) + "." + p.suffix
@@ -87,7 +87,8 @@ func (p vaultPolicy) vaultURL(key, v string, probs *problems) string {
 }
 
 // parseHTTPSURL parses an https URL with no user, query or fragment. The
-// value is not repeated when it carries user information (a password).
+// value is never repeated: user information is a password, and a query may
+// be a token (a SAS signature, for one).
 func parseHTTPSURL(key, v, want string, probs *problems) *url.URL {
 	u, err := url.Parse(v)
 	switch {
@@ -96,11 +97,11 @@ func parseHTTPSURL(key, v, want string, probs *problems) *url.URL {
 	case u.User != nil:
 		probs.addf("%s holds a user name or password in its URL: remove it, kvenv signs in with the pod's Azure identity.", key)
 	case u.Scheme != "https":
-		probs.addf("%s is %q: Key Vault is reached over https only, want %s.", key, v, want)
+		probs.addf("%s is not an https:// URL: Key Vault is reached over https only, want %s.", key, want)
 	case u.Opaque != "" || u.Host == "":
-		probs.addf("%s is %q, which has no host: want %s.", key, v, want)
+		probs.addf("%s has no host: want %s.", key, want)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(v, "#"):
-		probs.addf("%s is %q: remove the query or fragment, want %s.", key, v, want)
+		probs.addf("%s has a query or fragment: remove it (kvenv signs in with the pod's Azure identity, never with a token in the URL), want %s.", key, want)
 	default:
 		return u
 	}

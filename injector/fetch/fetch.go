@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 )
 
@@ -50,8 +51,16 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	return nil
 }
 
+// sdkRetryAlone leaves throttling to the SDK's retry policy; only a test
+// sets it, to measure what waitOutThrottling saves.
+var sdkRetryAlone = false
+
 func (c Config) clientOptions() (azcore.ClientOptions, error) {
 	opts := azcore.ClientOptions{Retry: c.Retry, Transport: c.Transport}
+	if !sdkRetryAlone {
+		// Throttling is waited out with a spread, not counted as a failed try.
+		opts.PerRetryPolicies = []policy.Policy{newWaitOutThrottling(c.Retry)}
+	}
 	if opts.Transport == nil {
 		client, err := NewHTTPClient(c.CABundle)
 		if err != nil {

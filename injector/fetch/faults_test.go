@@ -1,0 +1,178 @@
+package fetch
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kvenv/kvenv/internal/azurefake"
+)
+
+// Faults the other tests leave out: 429, 500/503, a hanging vault, an
+// untrusted certificate and a refused token are in failures_test.go.
+
+func TestConnectionResetsAreRetried(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	kv, _ := f.vault()
+	f.put(kv, "a", "value-a-reset-1")
+	kv.Allow(appIdentity)
+	fl := newFlaky(kv, authorized, resetConnection, 2)
+	if _, err := f.run(f.config("A=" + f.behind(fl) + "/secrets/a")); err != nil {
+		t.Fatalf("Run after 2 connection resets: %v", err)
+	}
+	if f.readEnv("A", 0o400) != "value-a-reset-1" || fl.failures() != 2 {
+		t.Errorf("value wrong or %d resets served, want 2", fl.failures())
+	}
+}
+
+// TestHungTryIsAbandonedAfterTryTimeout: a request that never gets an answer
+// costs one try (TryTimeout), not the whole --timeout.
+func TestHungTryIsAbandonedAfterTryTimeout(t *testing.T) {
+	t.Parallel()
+	if DefaultRetry.TryTimeout <= 0 || DefaultRetry.TryTimeout >= 2*time.Minute {
+		t.Fatalf("DefaultRetry.TryTimeout %s must bound a try well within the default --timeout of 2m", DefaultRetry.TryTimeout)
+	}
+	f := newFixture(t)
+	kv, _ := f.vault()
+	f.put(kv, "a", "value-a-hang-1")
+	kv.Allow(appIdentity)
+	fl := newFlaky(kv, authorized, hangUntilAbandoned, 1)
+	cfg := f.config("A=" + f.behind(fl) + "/secrets/a")
+	cfg.Retry.TryTimeout = 500 * time.Millisecond
+	cfg.Timeout = time.Minute // without TryTimeout the hung try would use all of it
+	if _, err := f.run(cfg); err != nil {
+		t.Fatalf("Run after one hung try: %v", err)
+	}
+	if f.readEnv("A", 0o400) != "value-a-hang-1" || fl.failures() != 1 {
+		t.Errorf("value wrong or %d hung tries, want 1", fl.failures())
+	}
+}
+
+func TestFailedTLSHandshakesAreRetried(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	kv, _ := f.vault()
+	f.put(kv, "a", "value-a-tls-1")
+	kv.Allow(appIdentity)
+	cert, err := f.ca.Issue("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handshakes atomic.Int32
+	vault := serveTLS(t, kv, handshakeFaults(cert, 2, &handshakes))
+	if _, err := f.run(f.config("A=" + vault + "/secrets/a")); err != nil {
+		t.Fatalf("Run after 2 failed handshakes: %v", err)
+	}
+	if f.readEnv("A", 0o400) != "value-a-tls-1" || handshakes.Load() < 3 {
+		t.Errorf("value wrong or only %d handshakes, want the 2 failures and a good one", handshakes.Load())
+	}
+}
+
+// TestCertificateMismatchFailsAtOnce: a certificate that does not name the
+// vault cannot become right by retrying, so the first handshake is the last.
+func TestCertificateMismatchFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	kv, _ := f.vault()
+	f.put(kv, "a", "value-a-tls-2")
+	cert, err := f.ca.Issue("other.vault.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handshakes atomic.Int32
+	vault := serveTLS(t, kv, handshakeFaults(cert, 0, &handshakes))
+	cfg := f.config("A="+vault+"/secrets/a", "B="+vault+"/secrets/b")
+	cfg.Retry.MaxRetries, cfg.Timeout = 10, 2*time.Minute
+	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
+	if len(lines) != 2 {
+		t.Fatalf("got %q, want one line per variable", lines)
+	}
+	for _, l := range lines {
+		requireAll(t, l, "vault "+vault, "certificate", "KVENV_CA_BUNDLE")
+	}
+	if n := handshakes.Load(); n != 1 {
+		t.Errorf("%d handshakes, want 1: a certificate error must not be retried", n)
+	}
+}
+
+func TestTokenEndpointOutageIsRetried(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	kv, vault := f.vault()
+	f.put(kv, "a", "value-a-token-1")
+	kv.Allow(appIdentity)
+	fl := newFlaky(f.entra, tokenRequest, serviceUnavailable, 2)
+	cfg := f.config("A=" + vault + "/secrets/a")
+	cfg.Identity.AuthorityHost = f.behind(fl)
+	if _, err := f.run(cfg); err != nil {
+		t.Fatalf("Run after 2 failed token requests: %v", err)
+	}
+	if n := f.entra.TokenRequests(); fl.failures() != 2 || n != 1 {
+		t.Errorf("%d failed and %d answered token requests, want 2 and 1", fl.failures(), n)
+	}
+}
+
+// outage puts a fault (not yet failing) between the fixture and Entra ID or
+// the vault kv, and returns it with the vault URL to use.
+type outage func(f *fixture, kv *azurefake.KeyVault, cfg *Config) (*flaky, string)
+
+func tokenEndpointDown(f *fixture, kv *azurefake.KeyVault, cfg *Config) (*flaky, string) {
+	fl := newFlaky(f.entra, tokenRequest, serviceUnavailable, 0)
+	cfg.Identity.AuthorityHost = f.behind(fl)
+	return fl, azurefake.StartLoopback(f.t, f.ca, kv).URL
+}
+
+func vaultResetsConnections(f *fixture, kv *azurefake.KeyVault, _ *Config) (*flaky, string) {
+	fl := newFlaky(kv, authorized, resetConnection, 0)
+	return fl, f.behind(fl)
+}
+
+// TestRestartAfterOutageSucceeds is kubelet's view: an init container that
+// ran out of retries fails with one line per variable and leaves no .done
+// (not even the one of an earlier run), and a restart after the outage
+// fills the same volume.
+func TestRestartAfterOutageSucceeds(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		outage outage
+		want   string
+	}{
+		"token endpoint down":           {tokenEndpointDown, "could not get a token for workload identity (client ID " + appClientID},
+		"vault resets every connection": {vaultResetsConnections, "request failed: "},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			restartAfterOutage(t, tc.outage, tc.want)
+		})
+	}
+}
+
+func restartAfterOutage(t *testing.T, out outage, want string) {
+	f := newFixture(t)
+	kv := azurefake.NewKeyVault(azurefake.KeyVaultOptions{Tenant: tenant, Tokens: f.tokens})
+	f.put(kv, "a", "value-a-restart")
+	f.put(kv, "b", "value-b-restart")
+	kv.Allow(appIdentity)
+	cfg := f.config()
+	fl, vault := out(f, kv, &cfg)
+	cfg.Refs = f.config("A="+vault+"/secrets/a", "B="+vault+"/secrets/b").Refs
+	cfg.Retry.MaxRetries = 2
+	if _, err := f.run(cfg); err != nil || !f.doneExists() {
+		t.Fatalf("first run: %v", err)
+	}
+	fl.failAlways()
+	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "A: vault "+vault+" secret a: ") || !strings.HasPrefix(lines[1], "B: ") {
+		t.Fatalf("got %q, want one line for A then one for B", lines)
+	}
+	requireAll(t, lines[0], want)
+	if f.doneExists() {
+		t.Fatal("the failed run left the earlier run's .done: kvenv-exec would start on it")
+	}
+	fl.clear()
+	if _, err := f.run(cfg); err != nil || !f.doneExists() || f.readEnv("B", 0o400) != "value-b-restart" {
+		t.Fatalf("restart after the outage: %v", err)
+	}
+}

@@ -1,0 +1,150 @@
+package webhook_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kvenv/kvenv/internal/testcluster"
+	"github.com/kvenv/kvenv/webhook"
+	"github.com/kvenv/kvenv/webhook/selftls"
+)
+
+// TestRotationUnderLoad rotates the webhook's self-managed certificates (the
+// serving certificate, then the CA, then a serving certificate from the new
+// CA) while a steady stream of pods is admitted through the real API server.
+// No admission may fail, so no handshake of the API server failed; and each
+// step is checked to be served, verified against the caBundle the API
+// server reads.
+func TestRotationUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real kube-apiserver; run without -short")
+	}
+	api := testcluster.StartAPIServer(t)
+	c := quietClient(t, api)
+	port := freePort(t)
+	const mwc = "kvenv-rotation"
+	createNamespace(t, c, "kvenv", nil)
+	ns := createNamespace(t, c, "rotating", map[string]string{"kvenv-test/rotation": "enabled"})
+	createRotationWebhook(t, c, mwc, port)
+
+	start := time.Now()
+	clk := &testClock{now: start}
+	opts := selftls.DefaultOptions()
+	opts.SecretName, opts.SecretNamespace, opts.WebhookConfigName = "kvenv-tls", "kvenv", mwc
+	opts.Hosts, opts.CertDir, opts.Now = []string{"127.0.0.1"}, t.TempDir(), clk.Now
+	// Renewals at two thirds: the serving certificate at 2m, the CA at 4m. The
+	// clock moves less than the certificates' backdating, so the API server,
+	// on the real clock, accepts each one.
+	opts.CAValidity, opts.CertValidity, opts.Propagation = 6*time.Minute, 3*time.Minute, 10*time.Second
+	rotator, err := selftls.New(api.Client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rotator.Bootstrap(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := startReplica(t, api, port, func(o *webhook.ServerOptions) { o.CertDir = opts.CertDir })
+
+	s := startStream(t, c, ns, streamWorkers, 5000)
+	s.waitFor(t, 10)
+	for _, at := range []time.Duration{2*time.Minute + time.Second, 4 * time.Minute, 4*time.Minute + opts.Propagation} {
+		clk.set(start.Add(at))
+		if _, err := rotator.Reconcile(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		waitServed(t, c, mwc, r.addr, opts)
+		s.waitFor(t, 15) // admissions across the switch, before the next step
+	}
+	n, faults := s.finish()
+	if len(faults) > 0 {
+		t.Fatalf("%d admissions failed during rotation: %v", len(faults), firstFew(faults))
+	}
+	t.Logf("%d pods admitted and mutated across three rotations", n)
+}
+
+// waitServed handshakes until the server presents the Secret's current
+// certificate; every handshake must verify against the webhook
+// configuration's caBundle.
+func waitServed(t *testing.T, c kubernetes.Interface, mwc, addr string, opts selftls.Options) {
+	t.Helper()
+	s, err := c.CoreV1().Secrets(opts.SecretNamespace).Get(context.Background(), opts.SecretName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(s.Data[selftls.KeyServingCert])
+	if block == nil {
+		t.Fatal("no serving certificate in the Secret")
+	}
+	cfg, err := c.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(context.Background(), mwc, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(cfg.Webhooks[0].ClientConfig.CABundle)
+	for range 150 { // the watcher reacts to file events, and polls every 10s
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
+		if err != nil {
+			t.Fatalf("a handshake failed against the configuration's caBundle: %v", err)
+		}
+		served := conn.ConnectionState().PeerCertificates[0].Raw
+		conn.Close()
+		if string(served) == string(block.Bytes) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("the rotated certificate was not served within 15s")
+}
+
+// createRotationWebhook registers kvenv's pod webhook at a loopback URL for
+// the rotation test's namespace only, without a caBundle: the rotator fills it.
+func createRotationWebhook(t *testing.T, c kubernetes.Interface, name string, port int) {
+	t.Helper()
+	url := "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + webhook.MutatePath
+	fail, none, timeout := admissionv1.Fail, admissionv1.SideEffectClassNone, int32(10)
+	cfg := &admissionv1.MutatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Webhooks: []admissionv1.MutatingWebhook{{
+			Name: "pods.kvenv.io", AdmissionReviewVersions: []string{"v1"},
+			ClientConfig: admissionv1.WebhookClientConfig{URL: &url},
+			Rules: []admissionv1.RuleWithOperations{{
+				Operations: []admissionv1.OperationType{admissionv1.Create},
+				Rule:       admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
+			}},
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kvenv-test/rotation": "enabled"}},
+			FailurePolicy:     &fail, SideEffects: &none, TimeoutSeconds: &timeout,
+		}},
+	}
+	if _, err := c.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(context.Background(), cfg, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testClock is the rotator's clock; only the test moves it.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
