@@ -37,12 +37,22 @@ vet:
 test: tools cluster-tools vet build
 	KVENV_REQUIRE_CLUSTER=1 KVENV_TOOLS_BIN=$$(hack/build-tools.sh apiserver 2>/dev/null) \
 		$(GO) test -timeout 45m ./...
+	hack/fuzz.sh 10s ./webhook/
 
 fuzz:
 	hack/fuzz.sh 60s
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: every benchmark (docs/benchmarks.md), one package at a time so they
+## do not compete for the CPUs, BENCH_COUNT runs each; the raw output goes to
+## bin/bench.out, then a table of medians and the budgets' verdicts. The e2e
+## packages hold no benchmarks (their TestMain would build a cluster's images).
+BENCH_COUNT ?= 3
+BENCH_PKGS  ?= ./webhook/... ./injector/... ./hack/bench/...
+bench: tools
+	@mkdir -p $(BIN)
+	KVENV_REQUIRE_CLUSTER=1 KVENV_TOOLS_BIN=$$(hack/build-tools.sh apiserver 2>/dev/null) \
+		$(GO) test -p 1 -timeout 60m -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS) 2>&1 | tee $(BIN)/bench.out
+	$(GO) run ./hack/bench/table < $(BIN)/bench.out
 
 demo: cluster-tools tools build
 	$(GO) run ./e2e/cmd/kvenv-demo

@@ -1,0 +1,176 @@
+package bench
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kvenv/kvenv/cmd/kvenv-loadgen/loadgen"
+	"github.com/kvenv/kvenv/internal/testcluster"
+	"github.com/kvenv/kvenv/webhook"
+)
+
+// benchSeconds bounds each load phase (KVENV_BENCH_SECONDS, default 10):
+// at 100 req/s that is 1,000 samples, enough for a p99.9 that is not the
+// maximum only at 500 req/s and above.
+func benchSeconds() time.Duration {
+	if s, err := strconv.Atoi(os.Getenv("KVENV_BENCH_SECONDS")); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 10 * time.Second
+}
+
+// BenchmarkHTTPSAdmission drives the real webhook server (its own process,
+// pinned to CPU 0, talking to a real kube-apiserver for its namespace
+// cache) with kvenv-loadgen from CPU 1: HTTP/1.1 keep-alive on 4
+// connections, the typical pod (one container, command set, 3 refs), at
+// fixed offered rates and at saturation. Each sub-benchmark is one run;
+// ns/op is the mean latency, and peak-RSS-MiB the server's high-water mark
+// so far.
+func BenchmarkHTTPSAdmission(b *testing.B) {
+	env := startWebhookEnv(b)
+	for _, rate := range []float64{100, 500, 1000, 0} {
+		b.Run(phaseName(rate), func(b *testing.B) {
+			env.load(b, rate, loadgen.ExpectPatch)
+		})
+	}
+}
+
+// BenchmarkHTTPSCeiling is the same harness against a TLS endpoint that
+// does nothing: the most throughput the load generator and loopback TLS
+// can show, and the least latency (the floor under every webhook figure).
+func BenchmarkHTTPSCeiling(b *testing.B) {
+	env := startNothingEnv(b)
+	for _, rate := range []float64{100, 500, 1000, 0} {
+		b.Run(phaseName(rate), func(b *testing.B) {
+			env.load(b, rate, loadgen.ExpectOK)
+		})
+	}
+}
+
+func phaseName(rate float64) string {
+	if rate == 0 {
+		return "saturation"
+	}
+	return fmt.Sprintf("rate=%g", rate)
+}
+
+type webhookEnv struct {
+	server    *serverProcess
+	pprofAddr string // "" when the server serves no profiles
+	target    string
+	roots     *x509.CertPool
+}
+
+func startWebhookEnv(b *testing.B) *webhookEnv {
+	bin := serverBinary(b)
+	pin := pinIfPossible(b) // before the API server starts, so it runs on CPU 1 too
+	api := testcluster.StartAPIServer(b)
+	_, err := api.Client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name: "apps", Labels: map[string]string{webhook.NamespaceLabel: "enabled"}}}, metav1.CreateOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	wh := api.Webhook
+	port := strconv.Itoa(wh.LocalServingPort)
+	pprofAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(b)))
+	srv := startServer(b, pin, bin, "--kubeconfig="+writeKubeconfig(b, api), "--cert-dir="+wh.LocalServingCertDir,
+		"--host="+wh.LocalServingHost, "--port="+port, "--pprof-addr="+pprofAddr)
+	env := &webhookEnv{server: srv, pprofAddr: pprofAddr, target: "https://" + net.JoinHostPort(wh.LocalServingHost, port) + webhook.MutatePath,
+		roots: x509.NewCertPool()}
+	env.roots.AppendCertsFromPEM(wh.LocalServingCAData)
+	srv.waitTLS(b, net.JoinHostPort(wh.LocalServingHost, port), &tls.Config{RootCAs: env.roots})
+	env.warmUp(b, pin, loadgen.ExpectPatch)
+	return env
+}
+
+func startNothingEnv(b *testing.B) *webhookEnv {
+	bin := serverBinary(b)
+	pin := pinIfPossible(b)
+	ca, certDir := selfSignedLoopback(b)
+	port := freePort(b)
+	srv := startServer(b, pin, bin, "--do-nothing", "--cert-dir="+certDir, "--port="+strconv.Itoa(port))
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	env := &webhookEnv{server: srv, target: "https://" + addr + webhook.MutatePath, roots: ca}
+	srv.waitTLS(b, addr, &tls.Config{RootCAs: ca})
+	env.warmUp(b, pin, loadgen.ExpectOK)
+	return env
+}
+
+// warmUp runs a short saturation phase first: the informer cache fills,
+// the Go runtime sizes its heap, and the first phase is not penalised.
+func (e *webhookEnv) warmUp(b *testing.B, pin pinning, expect string) {
+	if !pin.pinned() {
+		b.Log("results are from an unpinned run")
+	}
+	o := e.options(0, expect)
+	o.Duration, o.Requests = 2*time.Second, 20_000
+	if _, err := loadgen.Run(context.Background(), o); err != nil {
+		b.Fatalf("warm-up: %v\nserver log:\n%s", err, e.server.log.String())
+	}
+}
+
+func (e *webhookEnv) options(rate float64, expect string) loadgen.Options {
+	d := benchSeconds()
+	requests := 1_000_000
+	if rate > 0 {
+		requests = int(rate * d.Seconds())
+	}
+	return loadgen.Options{Target: e.target, Rate: rate, Requests: requests, Duration: d,
+		TLS: &tls.Config{RootCAs: e.roots}, Expect: expect, Pod: loadgen.PodShape{Namespace: "apps"}}
+}
+
+// load runs one phase and reports it. The framework calls a benchmark
+// again when it ran shorter than -benchtime; a phase lasts benchSeconds,
+// so keep -benchtime at or below it.
+func (e *webhookEnv) load(b *testing.B, rate float64, expect string) {
+	stopProfile := e.profile(b, rate)
+	r, err := loadgen.Run(context.Background(), e.options(rate, expect))
+	stopProfile()
+	if err != nil {
+		b.Fatalf("%v\nserver log:\n%s", err, e.server.log.String())
+	}
+	if r.Failed() > 0 {
+		b.Errorf("%d of %d requests failed: %v (first: %s)", r.Failed(), r.Sent, r.Failures, r.FirstError)
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(float64(r.Latency.Mean), "ns/op")
+	b.ReportMetric(r.Throughput, "req/s")
+	b.ReportMetric(ms(r.Latency.P50), "p50-ms")
+	b.ReportMetric(ms(r.Latency.P99), "p99-ms")
+	b.ReportMetric(ms(r.Latency.P999), "p99.9-ms")
+	b.ReportMetric(float64(r.Failed()), "errors")
+	if rate > 0 {
+		// How late the generator itself sent; large values make the phase suspect.
+		b.ReportMetric(ms(r.GeneratorLag.P99), "gen-lag-p99-ms")
+	}
+	b.ReportMetric(e.server.peakRSS(b), "peak-RSS-MiB")
+}
+
+// writeKubeconfig hands the API server's admin credentials to the server
+// process, as a kubeconfig file.
+func writeKubeconfig(b *testing.B, api *testcluster.APIServer) string {
+	rc := api.Config
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["bench"] = &clientcmdapi.Cluster{Server: rc.Host, CertificateAuthorityData: rc.CAData}
+	cfg.AuthInfos["bench"] = &clientcmdapi.AuthInfo{ClientCertificateData: rc.CertData, ClientKeyData: rc.KeyData, Token: rc.BearerToken}
+	cfg.Contexts["bench"] = &clientcmdapi.Context{Cluster: "bench", AuthInfo: "bench"}
+	cfg.CurrentContext = "bench"
+	path := filepath.Join(b.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}

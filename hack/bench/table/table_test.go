@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+pkg: github.com/kvenv/kvenv/webhook
+BenchmarkAdmission/typical-2         	    3650	    300000 ns/op	  104065 B/op	    1492 allocs/op
+BenchmarkAdmission/typical-2         	    3650	    340000 ns/op	  104065 B/op	    1492 allocs/op
+BenchmarkAdmission/typical-2         	    3650	    320000 ns/op	  104065 B/op	    1492 allocs/op
+BenchmarkAdmission/registry-cache-hit-2         	    3243	    545000 ns/op	  104542 B/op	    1477 allocs/op
+BenchmarkAdmission/registry-cache-hit-over-typical-2         	    1122	    978151 ns/op	        243.30 extra-µs
+BenchmarkHTTPSAdmission/saturation-2       	       1	   1847716 ns/op	         0 errors	         7.532 p99-ms	        38.89 peak-RSS-MiB	      2164 req/s	 8479464 B/op	   86569 allocs/op
+BenchmarkHTTPSAdmission/saturation-2       	       1	   1847716 ns/op	         0 errors	         7.0 p99-ms	        36.89 peak-RSS-MiB	      2364 req/s	 8479464 B/op	   86569 allocs/op
+PASS
+`
+
+func TestMediansPerBenchmarkAndUnit(t *testing.T) {
+	res, err := parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := res.median("BenchmarkAdmission/typical", "ns/op"); got != 320000 {
+		t.Errorf("odd median %g, want 320000", got)
+	}
+	if got, _ := res.median("BenchmarkHTTPSAdmission/saturation", "req/s"); got != 2264 {
+		t.Errorf("even median %g, want 2264", got)
+	}
+	if _, ok := res.median("BenchmarkAdmission/typical", "req/s"); ok {
+		t.Error("a unit the benchmark never reported has a median")
+	}
+	if res.runs("BenchmarkAdmission/typical") != 3 || len(res.order) != 4 || len(res.failed) != 0 {
+		t.Errorf("runs %d, order %v, failed %v", res.runs("BenchmarkAdmission/typical"), res.order, res.failed)
+	}
+}
+
+func TestBudgetsAreJudgedOnMedians(t *testing.T) {
+	res, _ := parse(strings.NewReader(sample))
+	var out bytes.Buffer
+	printBudgets(&out, res)
+	for _, want := range []string{
+		"| HTTPS saturation throughput | 2264 req/s | ≥ 5000 req/s | **MISSED** |",
+		"| webhook peak RSS | 37.9 MiB | ≤ 40.0 MiB | met |",
+		"| warm registry path over command set | 0.24 ms | ≤ 0.20 ms | **MISSED** |",
+		"| kvenv-exec size (stripped) | not run |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("budgets lack %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestFailuresAreNoticed(t *testing.T) {
+	res, _ := parse(strings.NewReader("--- FAIL: BenchmarkX\nFAIL\tgithub.com/kvenv/kvenv/x\t1.0s\n"))
+	if len(res.failed) != 2 {
+		t.Errorf("failed lines %q", res.failed)
+	}
+}
+
+func TestTablesGroupByFamily(t *testing.T) {
+	res, _ := parse(strings.NewReader(sample))
+	var out bytes.Buffer
+	printTables(&out, res)
+	for _, want := range []string{"### BenchmarkAdmission (median of runs)", "| typical | 3 | 320000 | 104065 | 1492 |",
+		"| case | runs | ns/op | errors | p99-ms | peak-RSS-MiB | req/s |", "| saturation | 2 |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("tables lack %q:\n%s", want, out.String())
+		}
+	}
+}
