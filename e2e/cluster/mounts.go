@@ -25,7 +25,7 @@ func mountsUnder(dir string) []string {
 		if len(fields) < 5 {
 			continue
 		}
-		p := unescapeMountPath(fields[4])
+		p := UnescapeMountPath(fields[4])
 		if p == dir || strings.HasPrefix(p, dir+"/") {
 			points = append(points, p)
 		}
@@ -54,8 +54,8 @@ func unmountAll(dir string) []string {
 	return detached
 }
 
-// unescapeMountPath undoes mountinfo's octal escapes (\040 is a space).
-func unescapeMountPath(p string) string {
+// UnescapeMountPath undoes mountinfo's octal escapes (\040 is a space).
+func UnescapeMountPath(p string) string {
 	if !strings.Contains(p, `\`) {
 		return filepath.Clean(p)
 	}

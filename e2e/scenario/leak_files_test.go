@@ -6,8 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+
+	"github.com/kvenv/kvenv/e2e/cluster"
 )
 
 // maxScannedFile bounds one file read whole (etcd's WAL segments are 64 MiB).
@@ -86,26 +87,10 @@ func tmpfsMounts() (map[string]bool, error) {
 			continue
 		}
 		if after[0] == "tmpfs" || after[0] == "ramfs" {
-			points[unescapeOctal(fields[4])] = true
+			points[cluster.UnescapeMountPath(fields[4])] = true
 		}
 	}
 	return points, sc.Err()
-}
-
-// unescapeOctal undoes mountinfo's \040-style escapes.
-func unescapeOctal(p string) string {
-	var b strings.Builder
-	for i := 0; i < len(p); i++ {
-		if p[i] == '\\' && i+3 < len(p) {
-			if n, err := strconv.ParseUint(p[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(p[i])
-	}
-	return b.String()
 }
 
 func (s *fileScan) String() string {
