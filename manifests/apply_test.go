@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kvenv/kvenv/internal/testcluster"
 	"github.com/kvenv/kvenv/webhook"
 	"github.com/kvenv/kvenv/webhook/selftls"
 )
@@ -78,7 +79,7 @@ type release struct {
 // configuration points at loopback, and runs its webhook.
 func installSelfManaged(t *testing.T, c *cluster, objs rendered) release {
 	t.Helper()
-	port := freeLoopbackPort(t)
+	port := testcluster.FreeLoopbackPort(t)
 	pointAtLoopback(t, objs, "https://127.0.0.1:"+strconv.Itoa(port)+webhook.MutatePath)
 	c.apply(t, objs)
 	return release{objs: objs, webhook: runChartWebhook(t, c, objs, port, t.TempDir())}

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kvenv/kvenv/internal/certmanagerstandin"
+	"github.com/kvenv/kvenv/internal/testcluster"
 )
 
 // testCertManagerMode applies the cert-manager rendering on top of
@@ -54,7 +55,7 @@ func testCertManagerMode(t *testing.T, c *cluster) {
 
 	certDir := t.TempDir()
 	mountSecret(t, c, ns, serving.Spec.SecretName, certDir)
-	w := runChartWebhook(t, c, objs, freeLoopbackPort(t), certDir)
+	w := runChartWebhook(t, c, objs, testcluster.FreeLoopbackPort(t), certDir)
 	host := serving.Spec.DNSNames[2] // kvenv.kvenv-cm.svc, the name the API server dials
 	bundle := webhookConfig(t, fetch(t, c, objs.all("MutatingWebhookConfiguration"))).Webhooks[0].ClientConfig.CABundle
 	first := servedFor(t, w.addr, host, bundle, secretCert(t, c, ns, serving.Spec.SecretName))

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kvenv/kvenv/internal/testcluster"
 	"github.com/kvenv/kvenv/webhook"
 )
 
@@ -46,7 +47,7 @@ func helmInstall(t *testing.T, c *cluster, name, namespace string) (release, str
 	t.Helper()
 	notes := c.helmOn(t, "install", name, chartDir, "--namespace", namespace)
 	objs := decodeObjects(t, []byte(c.helmOn(t, "get", "manifest", name, "--namespace", namespace)))
-	port := freeLoopbackPort(t)
+	port := testcluster.FreeLoopbackPort(t)
 	pointLiveAtLoopback(t, c, webhookConfig(t, objs).Name, "https://127.0.0.1:"+strconv.Itoa(port)+webhook.MutatePath)
 	return release{objs: objs, webhook: runChartWebhook(t, c, objs, port, t.TempDir())}, notes
 }

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/rest"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/kvenv/kvenv/internal/testcluster"
 	"github.com/kvenv/kvenv/webhook"
 	"github.com/kvenv/kvenv/webhook/selftls"
 )
@@ -79,7 +80,7 @@ func runChartWebhook(t *testing.T, c *cluster, r rendered, port int, certDir str
 	// registry; two webhooks in one process (two releases) would collide
 	// where two pods would not, so each gets a registry of its own.
 	ctrlmetrics.Registry = prometheus.NewRegistry()
-	probe := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeLoopbackPort(t)))
+	probe := net.JoinHostPort("127.0.0.1", strconv.Itoa(testcluster.FreeLoopbackPort(t)))
 	mgr, err := webhook.NewManager(rc, webhook.ServerOptions{
 		Host: "127.0.0.1", Port: port, CertDir: certDir, MetricsAddr: "0", ProbeAddr: probe, Config: cfg,
 	})
@@ -156,16 +157,6 @@ func asServiceAccount(cfg *rest.Config, namespace, name string) *rest.Config {
 		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"},
 	}
 	return c
-}
-
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // presented handshakes with the webhook as the API server would for

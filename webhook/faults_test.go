@@ -37,7 +37,7 @@ func startReplicaSet(t *testing.T) *replicaSet {
 	rs := &replicaSet{t: t, api: api, replicas: map[string]*replica{}}
 	rs.lb = startBalancer(t, net.JoinHostPort(api.Webhook.LocalServingHost, strconv.Itoa(api.Webhook.LocalServingPort)))
 	for range 2 {
-		r := startReplica(t, api, freePort(t), nil)
+		r := startReplica(t, api, testcluster.FreeLoopbackPort(t), nil)
 		rs.replicas[r.addr] = r
 	}
 	rs.lb.setBackends(rs.addrs()...)

@@ -73,7 +73,7 @@ func TestPolicyOnRealAPIServer(t *testing.T) {
 	})
 	t.Run("TLS below the configured minimum is refused", func(t *testing.T) {
 		requireTLSMinimum(t, api, r.addr, tls.VersionTLS12)
-		strict := startReplica(t, api, freePort(t), func(o *webhook.ServerOptions) { o.TLSMinVersion = tls.VersionTLS13 })
+		strict := startReplica(t, api, testcluster.FreeLoopbackPort(t), func(o *webhook.ServerOptions) { o.TLSMinVersion = tls.VersionTLS13 })
 		requireTLSMinimum(t, api, strict.addr, tls.VersionTLS13)
 	})
 }

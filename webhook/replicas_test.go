@@ -205,13 +205,3 @@ func waitStopped(t *testing.T, done <-chan error) {
 		t.Error("webhook manager did not stop within 70s")
 	}
 }
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}

@@ -5,13 +5,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"net"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -32,11 +29,11 @@ func TestRotationUnderLoad(t *testing.T) {
 	}
 	api := testcluster.StartAPIServer(t)
 	c := quietClient(t, api)
-	port := freePort(t)
+	port := testcluster.FreeLoopbackPort(t)
 	const mwc = "kvenv-rotation"
 	createNamespace(t, c, "kvenv", nil)
 	ns := createNamespace(t, c, "rotating", map[string]string{"kvenv-test/rotation": "enabled"})
-	createRotationWebhook(t, c, mwc, port)
+	testcluster.CreateLoopbackPodWebhook(t, c, mwc, port, webhook.MutatePath, map[string]string{"kvenv-test/rotation": "enabled"})
 
 	start := time.Now()
 	clk := &testClock{now: start}
@@ -105,30 +102,6 @@ func waitServed(t *testing.T, c kubernetes.Interface, mwc, addr string, opts sel
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatal("the rotated certificate was not served within 15s")
-}
-
-// createRotationWebhook registers kvenv's pod webhook at a loopback URL for
-// the rotation test's namespace only, without a caBundle: the rotator fills it.
-func createRotationWebhook(t *testing.T, c kubernetes.Interface, name string, port int) {
-	t.Helper()
-	url := "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + webhook.MutatePath
-	fail, none, timeout := admissionv1.Fail, admissionv1.SideEffectClassNone, int32(10)
-	cfg := &admissionv1.MutatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Webhooks: []admissionv1.MutatingWebhook{{
-			Name: "pods.kvenv.io", AdmissionReviewVersions: []string{"v1"},
-			ClientConfig: admissionv1.WebhookClientConfig{URL: &url},
-			Rules: []admissionv1.RuleWithOperations{{
-				Operations: []admissionv1.OperationType{admissionv1.Create},
-				Rule:       admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
-			}},
-			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kvenv-test/rotation": "enabled"}},
-			FailurePolicy:     &fail, SideEffects: &none, TimeoutSeconds: &timeout,
-		}},
-	}
-	if _, err := c.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(context.Background(), cfg, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // testClock is the rotator's clock; only the test moves it.

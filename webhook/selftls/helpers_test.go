@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"net"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -35,41 +33,6 @@ func (c *clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = t
-}
-
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// createWebhookConfig registers a pod webhook at a loopback URL, for pods of
-// namespaces labelled kvenv.io/injection=enabled, without a caBundle: the
-// rotator fills it in.
-func createWebhookConfig(t *testing.T, c kubernetes.Interface, name string, port int) {
-	t.Helper()
-	url := "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + "/mutate-v1-pod"
-	fail, none, timeout := admissionv1.Fail, admissionv1.SideEffectClassNone, int32(10)
-	mwc := &admissionv1.MutatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Webhooks: []admissionv1.MutatingWebhook{{
-			Name: "pods.kvenv.io", AdmissionReviewVersions: []string{"v1"},
-			ClientConfig: admissionv1.WebhookClientConfig{URL: &url},
-			Rules: []admissionv1.RuleWithOperations{{
-				Operations: []admissionv1.OperationType{admissionv1.Create},
-				Rule:       admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
-			}},
-			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kvenv.io/injection": "enabled"}},
-			FailurePolicy:     &fail, SideEffects: &none, TimeoutSeconds: &timeout,
-		}},
-	}
-	if _, err := c.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(context.Background(), mwc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func createNamespace(t *testing.T, c kubernetes.Interface, name string, labels map[string]string) {

@@ -31,7 +31,7 @@ func TestReplicasConvergeOnOneCA(t *testing.T) {
 	c := api.Client
 	const ns, secret, mwc = "kvenv", "kvenv-tls", "kvenv-race"
 	createNamespace(t, c, ns, nil)
-	createWebhookConfig(t, c, mwc, freeLoopbackPort(t))
+	testcluster.CreateLoopbackPodWebhook(t, c, mwc, testcluster.FreeLoopbackPort(t), "/mutate-v1-pod", map[string]string{"kvenv.io/injection": "enabled"})
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	clk := &clock{now: start}
 	opts := selftls.DefaultOptions()

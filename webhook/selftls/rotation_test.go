@@ -33,10 +33,10 @@ func TestRotationIsServedWithoutRestart(t *testing.T) {
 	api := testcluster.StartAPIServer(t)
 	c := api.Client
 	const ns, secret, mwc = "kvenv", "kvenv-tls", "kvenv-rotation"
-	port := freeLoopbackPort(t)
+	port := testcluster.FreeLoopbackPort(t)
 	createNamespace(t, c, ns, nil)
 	createNamespace(t, c, "apps", map[string]string{webhook.NamespaceLabel: webhook.NamespaceLabelEnabled})
-	createWebhookConfig(t, c, mwc, port)
+	testcluster.CreateLoopbackPodWebhook(t, c, mwc, port, "/mutate-v1-pod", map[string]string{"kvenv.io/injection": "enabled"})
 
 	start := time.Now()
 	clk := &clock{now: start}
