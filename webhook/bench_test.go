@@ -21,9 +21,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kvenv/kvenv/cmd/kvenv-loadgen/loadgen"
 	"github.com/kvenv/kvenv/webhook"
@@ -106,18 +103,12 @@ func newReviewServer(b *testing.B, h http.Handler, shape loadgen.PodShape) func(
 func newAdmission(b *testing.B, images webhook.ImageResolver) http.Handler {
 	cfg := webhook.DefaultConfig()
 	cfg.InjectorImage = "registry.example/kvenv:v1.0.0"
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		b.Fatal(err)
-	}
-	h := &webhook.Handler{
+	return &webhook.Handler{
 		Config:     cfg,
 		Namespaces: benchNamespaces{"apps": {}},
 		Images:     images,
 		Metrics:    webhook.NewMetrics(prometheus.NewRegistry()),
-		Decoder:    admission.NewDecoder(scheme),
 	}
-	return &admission.Webhook{Handler: h}
 }
 
 type benchNamespaces map[string]map[string]string

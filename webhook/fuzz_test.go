@@ -75,6 +75,7 @@ func FuzzMutate(f *testing.F) {
 		in := Inputs{Images: map[string]ImageCommand{"app": {Entrypoint: []string{"/entry"}, Cmd: []string{"cmd"}}}}
 		original := pod.DeepCopy()
 		before := mustJSON(t, pod)
+		checkPatchCarriesChanges(t, "fuzzed", pod.DeepCopy(), in, cfg)
 		_, err := Mutate(pod, in, cfg)
 		if err != nil {
 			if _, ok := err.(*Denial); !ok {

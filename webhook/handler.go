@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,9 +9,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	sigsjson "sigs.k8s.io/json"
 )
 
 // MutatePath is where the API server sends pod admission reviews.
@@ -26,40 +27,56 @@ type NamespaceReader interface {
 
 // Handler is the admission side: it gathers the inputs Mutate needs (the
 // namespace, the image entrypoints), calls the pure mutation and answers with
-// a patch computed from the whole objects, never a hand-built one.
+// a patch computed from the pod before and after, never a hand-built one.
+// It is an http.Handler (review.go) and an admission.Handler.
 type Handler struct {
 	Config     Config
 	Namespaces NamespaceReader
 	Images     ImageResolver // nil: containers without `command` are denied with advice
 	Metrics    *Metrics      // nil: no metrics
-	Decoder    admission.Decoder
+	Log        logr.Logger   // unset: controller-runtime's logger, named "admission"
 }
 
 // Handle implements admission.Handler.
 func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	pod := &corev1.Pod{}
+	if len(req.Object.Raw) == 0 {
+		return admission.Errored(http.StatusBadRequest, errors.New("kvenv: the request carries no pod"))
+	}
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(req.Object.Raw, pod); err != nil {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("kvenv: cannot decode pod: %w", err))
+	}
+	return h.admit(ctx, req.Namespace, req.Name, pod)
+}
+
+// admit is one pod's admission, timed, counted and logged by its result.
+func (h *Handler) admit(ctx context.Context, namespace, name string, pod *corev1.Pod) admission.Response {
 	start := time.Now()
-	resp, result := h.handle(ctx, req)
+	resp, result := h.mutate(ctx, namespace, pod)
 	h.Metrics.observe(result, time.Since(start))
-	log.FromContext(ctx).V(1).Info("admission", "namespace", req.Namespace, "pod", podName(req),
+	if name == "" {
+		name = "(generated)"
+	}
+	log.FromContext(ctx).V(1).Info("admission", "namespace", namespace, "pod", name,
 		"result", result, "allowed", resp.Allowed)
 	return resp
 }
 
-func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.Response, string) {
-	pod := &corev1.Pod{}
-	if err := h.Decoder.Decode(req, pod); err != nil {
-		return admission.Errored(http.StatusBadRequest, fmt.Errorf("kvenv: cannot decode pod: %w", err)), ResultError
-	}
+func (h *Handler) mutate(ctx context.Context, namespace string, pod *corev1.Pod) (admission.Response, string) {
 	if !hasKvenvAnnotations(pod) {
 		// The CEL matchConditions keep such pods away; this guards a
 		// configuration without them.
 		return admission.Allowed("no kvenv.io annotations"), ResultSkipped
 	}
 	// Pods created by controllers arrive without metadata.namespace.
-	pod.Namespace = req.Namespace
+	pod.Namespace = namespace
 	in, err := h.gatherInputs(ctx, pod)
 	if err != nil {
 		return denyOrError(err)
+	}
+	before, err := marshalMutable(pod)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err), ResultError
 	}
 	result, err := Mutate(pod, in, h.Config)
 	if err != nil {
@@ -68,11 +85,11 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if !result.Changed {
 		return admission.Allowed("kvenv: nothing to change").WithWarnings(result.Warnings...), ResultSkipped
 	}
-	mutated, err := json.Marshal(pod)
+	after, err := marshalMutable(pod)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err), ResultError
 	}
-	return admission.PatchResponseFromRaw(req.Object.Raw, mutated).WithWarnings(result.Warnings...), ResultInjected
+	return admission.PatchResponseFromRaw(before, after).WithWarnings(result.Warnings...), ResultInjected
 }
 
 // gatherInputs does every look-up Mutate needs, so that Mutate itself stays pure.
@@ -138,11 +155,4 @@ func hasKvenvAnnotations(pod *corev1.Pod) bool {
 		}
 	}
 	return false
-}
-
-func podName(req admission.Request) string {
-	if req.Name != "" {
-		return req.Name
-	}
-	return "(generated)"
 }

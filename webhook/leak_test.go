@@ -13,9 +13,6 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kvenv/kvenv/internal/leakcheck"
 	"github.com/kvenv/kvenv/webhook"
@@ -119,18 +116,12 @@ func keysOf(m map[string]string) []string {
 	return keys
 }
 
-// leakHandler is kvenv's handler behind controller-runtime's HTTP layer, with
-// every log line (any verbosity) captured and metrics in reg.
+// leakHandler is kvenv's HTTP handler with every log line (any verbosity)
+// captured and metrics in reg.
 func leakHandler(logs *capturedLogs, reg *prometheus.Registry) http.Handler {
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		panic(err)
-	}
 	cfg := webhook.DefaultConfig()
 	cfg.InjectorImage = "registry.example/kvenv:leak"
-	h := &webhook.Handler{Config: cfg, Namespaces: staticNamespaces{}, Metrics: webhook.NewMetrics(reg), Decoder: admission.NewDecoder(scheme)}
-	logger := logr.New(logs)
-	return &admission.Webhook{Handler: h, LogConstructor: func(logr.Logger, *admission.Request) logr.Logger { return logger }}
+	return &webhook.Handler{Config: cfg, Namespaces: staticNamespaces{}, Metrics: webhook.NewMetrics(reg), Log: logr.New(logs)}
 }
 
 func admit(t *testing.T, h http.Handler, pod *corev1.Pod) admissionResponse {

@@ -53,7 +53,7 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func goldenInputs(t *testing.T) []string {
+func goldenInputs(t testing.TB) []string {
 	t.Helper()
 	all, err := filepath.Glob(filepath.Join(goldenDir, "*.yaml"))
 	if err != nil {
@@ -89,7 +89,7 @@ func checkNoStaleGoldens(t *testing.T, inputs []string) {
 	}
 }
 
-func caseInputs(t *testing.T, raw []byte) (Inputs, Config) {
+func caseInputs(t testing.TB, raw []byte) (Inputs, Config) {
 	t.Helper()
 	in := Inputs{Namespace: "default"}
 	cfg := testConfig()

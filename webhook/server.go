@@ -18,7 +18,6 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
 // ServerOptions configure the webhook process.
@@ -79,10 +78,9 @@ func NewManager(rc *rest.Config, opts ServerOptions) (manager.Manager, error) {
 		Namespaces: &cachedNamespaces{cached: mgr.GetClient(), live: mgr.GetAPIReader()},
 		Images:     opts.Images,
 		Metrics:    NewMetrics(registerer(opts.Registerer)),
-		Decoder:    admission.NewDecoder(scheme),
 	}
 	// The manager starts the webhook server only once GetWebhookServer is called.
-	mgr.GetWebhookServer().Register(MutatePath, &ctrlwebhook.Admission{Handler: handler})
+	mgr.GetWebhookServer().Register(MutatePath, handler)
 	return mgr, nil
 }
 

@@ -1,0 +1,79 @@
+package webhook
+
+import (
+	"encoding/json"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kvenv/kvenv/internal/layout"
+)
+
+// mutablePart is every field Mutate may change, at its place in a pod. The
+// admission patch is computed over this part alone, marshaled from the typed
+// pod before and after Mutate: the rest of the pod is neither marshaled nor
+// diffed (most of an admission's cost was diffing whole pods), and fields
+// this build of kvenv does not know (a newer API server's) are in neither
+// document, so no patch can remove them. TestPatchCarriesEveryChange and
+// FuzzMutate fail if Mutate changes a field outside it.
+type mutablePart struct {
+	Metadata struct {
+		Annotations map[string]string `json:"annotations,omitempty"`
+	} `json:"metadata"`
+	Spec struct {
+		Volumes []any `json:"volumes,omitempty"`
+		// Whole: kvenv's init container goes first, so the others move.
+		InitContainers []corev1.Container `json:"initContainers,omitempty"`
+		// App containers keep their places; only these fields change.
+		Containers []wrappedFields `json:"containers"`
+	} `json:"spec"`
+}
+
+// wrappedFields are what wrapping changes in an app container.
+type wrappedFields struct {
+	Command      []string `json:"command,omitempty"`
+	Args         []string `json:"args,omitempty"`
+	VolumeMounts []any    `json:"volumeMounts,omitempty"`
+}
+
+// nameOnly stands for a volume or mount kvenv does not own: Mutate appends
+// its own entry or replaces it in place, and never touches the others, so
+// their names keep every index in step and nothing else of them needs
+// marshaling and diffing. kvenv's own entry is there in full.
+type nameOnly struct {
+	Name string `json:"name"`
+}
+
+func volumesOf(vs []corev1.Volume) []any {
+	out := make([]any, len(vs))
+	for i := range vs {
+		out[i] = nameOnly{vs[i].Name}
+		if vs[i].Name == layout.VolumeName {
+			out[i] = &vs[i]
+		}
+	}
+	return out
+}
+
+func mountsOf(ms []corev1.VolumeMount) []any {
+	out := make([]any, len(ms))
+	for i := range ms {
+		out[i] = nameOnly{ms[i].Name}
+		if ms[i].Name == layout.VolumeName {
+			out[i] = &ms[i]
+		}
+	}
+	return out
+}
+
+func mutableOf(pod *corev1.Pod) *mutablePart {
+	m := &mutablePart{}
+	m.Metadata.Annotations = pod.Annotations
+	m.Spec.Volumes, m.Spec.InitContainers = volumesOf(pod.Spec.Volumes), pod.Spec.InitContainers
+	m.Spec.Containers = make([]wrappedFields, len(pod.Spec.Containers))
+	for i, c := range pod.Spec.Containers {
+		m.Spec.Containers[i] = wrappedFields{Command: c.Command, Args: c.Args, VolumeMounts: mountsOf(c.VolumeMounts)}
+	}
+	return m
+}
+
+func marshalMutable(pod *corev1.Pod) ([]byte, error) { return json.Marshal(mutableOf(pod)) }

@@ -1,0 +1,66 @@
+package webhook
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+	sigsjson "sigs.k8s.io/json"
+
+	"github.com/kvenv/kvenv/cmd/kvenv-loadgen/loadgen"
+)
+
+// FuzzReviewDecoders holds decodePodReview to Kubernetes' own decoder
+// (sigs.k8s.io/json, case-sensitive): whatever both decode, they decode to
+// the same review; what only Kubernetes' decoder takes is invalid UTF-8 or
+// a duplicate name, which an API server never sends; nothing is taken by
+// kvenv's decoder alone.
+func FuzzReviewDecoders(f *testing.F) {
+	for _, seed := range reviewSeeds(f) {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var ours, theirs podReview
+		errOurs := decodePodReview(body, &ours)
+		errTheirs := sigsjson.UnmarshalCaseSensitivePreserveInts(body, &theirs)
+		switch {
+		case errOurs == nil && errTheirs != nil:
+			t.Fatalf("kvenv decodes what Kubernetes rejects (%v)", errTheirs)
+		case errOurs != nil && errTheirs == nil:
+			if utf8.Valid(body) && !errors.Is(errOurs, jsontext.ErrDuplicateName) {
+				t.Fatalf("kvenv rejects what Kubernetes decodes: %v", errOurs)
+			}
+		case errOurs == nil && !reflect.DeepEqual(ours, theirs):
+			t.Fatalf("the decoders disagree:\n kvenv      %+v\n Kubernetes %+v", ours.Request, theirs.Request)
+		}
+	})
+}
+
+// reviewSeeds are the load generator's reviews and every golden pod as the
+// API server would send it.
+func reviewSeeds(t testing.TB) [][]byte {
+	var seeds [][]byte
+	for _, shape := range []loadgen.PodShape{{Namespace: "apps"}, {Namespace: "apps", Containers: 5, Refs: 20}, {Namespace: "apps", NoCommand: true}} {
+		body, err := loadgen.ReviewBody(shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds = append(seeds, body)
+	}
+	for _, input := range goldenInputs(t) {
+		raw, err := os.ReadFile(input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pod := range goldenPods(t, raw) {
+			seeds = append(seeds, mustJSON(t, map[string]any{
+				"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+				"request": map[string]any{"uid": "u", "kind": podKind, "namespace": "apps", "object": pod},
+			}))
+		}
+	}
+	return seeds
+}
