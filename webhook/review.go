@@ -100,7 +100,7 @@ func readPodReview(r *http.Request) (*podReview, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		return review, fmt.Errorf("kvenv: content type %q; expected application/json", ct)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxReviewBytes+1))
+	body, err := readBody(r)
 	if err != nil {
 		return review, fmt.Errorf("kvenv: reading the AdmissionReview: %w", err)
 	}
@@ -132,14 +132,23 @@ func writeReview(w http.ResponseWriter, review *podReview, resp admission.Respon
 	if review.APIVersion == "admission.k8s.io/v1beta1" {
 		out.APIVersion = review.APIVersion
 	}
-	body, err := json.Marshal(&out)
-	if err != nil {
-		// An AdmissionResponse always marshals; this is a broken invariant.
-		http.Error(w, "kvenv: cannot encode the AdmissionReview answer", http.StatusInternalServerError)
-		return
-	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(body)
+	// Encoded straight into the connection's buffer. An AdmissionResponse
+	// always marshals; a write error is a closed connection, which no answer
+	// reaches.
+	_ = json.NewEncoder(w).Encode(&out)
+}
+
+// readBody reads the body into a buffer of the announced size (the server
+// stops a body at its Content-Length), not one grown by doubling; at most
+// maxReviewBytes+1 bytes when the size is not announced.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength <= 0 || r.ContentLength > maxReviewBytes {
+		return io.ReadAll(io.LimitReader(r.Body, maxReviewBytes+1))
+	}
+	body := make([]byte, r.ContentLength)
+	_, err := io.ReadFull(r.Body, body)
+	return body, err
 }
 
 // decodePodReview decodes with JSON v2 (the module that became Go's
