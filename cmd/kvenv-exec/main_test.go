@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -75,6 +76,27 @@ func TestBinaryIsSmallAndLinksNoAzureOrKubernetes(t *testing.T) {
 	}
 }
 
+// TestLinksNoPackageWithCostlyInit keeps os (and what imports it) out of
+// kvenv-exec: their package initialisation and size cost every container
+// start about 0.15 ms before the app runs (BenchmarkExecOverhead with
+// KVENV_BENCH_EXEC_BASELINE set to a build that links os shows it).
+func TestLinksNoPackageWithCostlyInit(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "syscall") {
+		t.Fatalf("go list -deps did not list syscall, so the check proves nothing:\n%s", out)
+	}
+	for _, costly := range []string{"os", "internal/godebug", "internal/poll", "time"} {
+		if slices.Contains(deps, costly) {
+			t.Errorf("kvenv-exec links %s; use package syscall (see injector/wrapper/files.go)", costly)
+		}
+	}
+}
+
 // volume is a kvenv volume as the init container leaves it.
 type volume struct {
 	dir       string
@@ -136,12 +158,26 @@ func testContext(t *testing.T) context.Context {
 const (
 	password  = "ThisIsTest#123"
 	multiLine = "line one\nline=two with = signs\n\ttabbed \"quoted\" $NOT_EXPANDED\n"
+	// keyVaultMaxValue is the largest secret value Key Vault stores: more
+	// than kvenv-exec reads in one go.
+	keyVaultMaxValue = 25 << 10
 )
+
+// largeValue is n bytes in which every 16-byte block differs, so a value
+// cut short, repeated or reordered does not match.
+func largeValue(n int) string {
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "block %09d\n", i)
+	}
+	return b.String()[:n]
+}
 
 func TestValuesReachTheProgramWithArgvAndPIDUnchanged(t *testing.T) {
 	t.Parallel()
+	large := largeValue(keyVaultMaxValue)
 	v := newVolume(t, true, map[string]string{
-		"DB_PASSWORD": password, "CERT": multiLine, "EMPTY": "", helperModeEnv: "report",
+		"DB_PASSWORD": password, "CERT": multiLine, "EMPTY": "", "LARGE": large, helperModeEnv: "report",
 	})
 	argv := []string{helperName, "--", "", "two words", "*", "$HOME", "-x=1"}
 	cmd := v.command(testContext(t), []string{"PATH=/nonexistent:" + v.helperDir, "DB_PASSWORD=old", "KEEP=me", "DB_PASSWORD=dup"}, argv...)
@@ -164,12 +200,12 @@ func TestValuesReachTheProgramWithArgvAndPIDUnchanged(t *testing.T) {
 		k, val, _ := strings.Cut(kv, "=")
 		env[k] = append(env[k], val)
 	}
-	for name, want := range map[string]string{"DB_PASSWORD": password, "CERT": multiLine, "EMPTY": "", "KEEP": "me"} {
+	for name, want := range map[string]string{"DB_PASSWORD": password, "CERT": multiLine, "EMPTY": "", "LARGE": large, "KEEP": "me"} {
 		if vals := env[name]; len(vals) != 1 || vals[0] != want {
 			t.Errorf("%s: program saw %d values, matching=%v; want exactly the file's value", name, len(vals), len(vals) == 1 && vals[0] == want)
 		}
 	}
-	leakcheck.Check(t, "kvenv-exec stderr", stderr, password, multiLine)
+	leakcheck.Check(t, "kvenv-exec stderr", stderr, password, multiLine, large)
 }
 
 func TestPATHFromValueFileIsSearched(t *testing.T) {

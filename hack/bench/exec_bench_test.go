@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,27 +26,104 @@ const (
 // wrapper to the target's first instruction, beyond what the target's own
 // exec costs. It also reports the wrapper's size and the memory the
 // pod's volume takes (wrapper plus values, as tmpfs charges it).
+//
+// In the same rounds it runs the target behind the Go floor, a Go program
+// that only execs its arguments (execFloorSource): what any wrapper written
+// in Go costs on this machine. floor-µs is that program's overhead and
+// above-floor-µs what kvenv-exec's own work adds to it.
+//
+// KVENV_BENCH_EXEC_BASELINE names another kvenv-exec binary (built from
+// another tree) to run in the same rounds too, for before/after
+// comparisons that a busy machine cannot skew: baseline-overhead-µs.
 func BenchmarkExecOverhead(b *testing.B) {
 	dir := b.TempDir()
 	wrapper := buildCmd(b, dir, "github.com/kvenv/kvenv/cmd/kvenv-exec")
+	floor := buildExecFloor(b, dir)
+	baseline := os.Getenv(execBaselineEnv)
 	target := writeTinyTarget(b, dir)
 	vol, volumeBytes := typicalVolume(b, wrapper)
 	env := []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/", "KVENV_DIR=" + vol}
-	var direct, wrapped []time.Duration
+	var t execTimes
 	for b.Loop() {
-		direct = append(direct, spawn(b, target, []string{target}, env))
-		wrapped = append(wrapped, spawn(b, wrapper, []string{wrapper, "--", target}, env))
+		t.direct = append(t.direct, spawn(b, target, []string{target}, env))
+		t.wrapped = append(t.wrapped, spawn(b, wrapper, []string{wrapper, "--", target}, env))
+		t.floor = append(t.floor, spawn(b, floor, []string{floor, target}, env))
+		if baseline != "" {
+			t.baseline = append(t.baseline, spawn(b, baseline, []string{baseline, "--", target}, env))
+		}
 	}
 	st, err := os.Stat(wrapper)
 	if err != nil {
 		b.Fatal(err)
 	}
-	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
-	b.ReportMetric(us(median(direct)), "direct-µs")
-	b.ReportMetric(us(median(wrapped)), "wrapped-µs")
-	b.ReportMetric(us(median(wrapped)-median(direct)), "overhead-µs")
+	t.report(b)
 	b.ReportMetric(float64(st.Size()), "wrapper-bytes")
 	b.ReportMetric(float64(volumeBytes), "volume-bytes")
+}
+
+// execTimes are the spawn times of each round, per way of running the target.
+type execTimes struct{ direct, wrapped, floor, baseline []time.Duration }
+
+func (t execTimes) report(b *testing.B) {
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	direct := median(t.direct)
+	b.ReportMetric(us(direct), "direct-µs")
+	b.ReportMetric(us(median(t.wrapped)), "wrapped-µs")
+	b.ReportMetric(us(median(t.wrapped)-direct), "overhead-µs")
+	b.ReportMetric(us(median(t.floor)-direct), "floor-µs")
+	b.ReportMetric(us(median(t.wrapped)-median(t.floor)), "above-floor-µs")
+	if len(t.baseline) > 0 {
+		b.ReportMetric(us(median(t.baseline)-direct), "baseline-overhead-µs")
+	}
+}
+
+const execBaselineEnv = "KVENV_BENCH_EXEC_BASELINE"
+
+// execFloorSource is the least a Go wrapper can do: exec its arguments,
+// taking them the way kvenv-exec does (without package os).
+const execFloorSource = `package main
+
+import (
+	"syscall"
+	_ "unsafe"
+)
+
+//go:linkname commandLine os.runtime_args
+func commandLine() []string
+
+func main() {
+	args := commandLine()
+	syscall.Exec(args[1], args[1:], syscall.Environ())
+	syscall.Exit(127)
+}
+`
+
+// buildExecFloor builds execFloorSource as buildCmd builds kvenv-exec, in a
+// module of its own at this module's Go version (which sets the runtime's
+// default settings, so both start the same way).
+func buildExecFloor(b *testing.B, dir string) string {
+	goVersion, err := exec.Command("go", "list", "-m", "-f", "{{.GoVersion}}").Output()
+	if err != nil {
+		b.Fatalf("go list -m: %v", err)
+	}
+	src := filepath.Join(dir, "execfloor")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	goMod := "module execfloor\n\ngo " + strings.TrimSpace(string(goVersion)) + "\n"
+	for name, content := range map[string]string{"go.mod": goMod, "main.go": execFloorSource} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(content), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "execfloor-bin")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, ".")
+	build.Dir = src
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=")
+	if msg, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building the exec floor: %v\n%s", err, msg)
+	}
+	return out
 }
 
 // spawn runs argv and waits; the time is fork to reaped exit.

@@ -2,8 +2,7 @@ package wrapper
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
+	"path"
 	"slices"
 	"strings"
 )
@@ -11,26 +10,49 @@ import (
 // readValues reads one variable per file: the name is the variable, the
 // content the value, byte for byte. Errors name files, never contents.
 func readValues(dir string) (map[string]string, error) {
-	entries, err := os.ReadDir(dir)
+	scratch := newScratch()
+	names, err := readDirNames(dir, scratch)
 	if err != nil {
 		return nil, errors.New("reading " + dir + ": " + err.Error())
 	}
-	vars := make(map[string]string, len(entries))
-	for _, e := range entries {
-		path := filepath.Join(dir, e.Name())
-		if !validName(e.Name()) || !e.Type().IsRegular() {
-			return nil, errors.New(path + ": not a value file (want a regular file named like an environment variable)")
+	vars := make(map[string]string, len(names))
+	for _, name := range names {
+		file := path.Join(dir, name)
+		if !validName(name) {
+			return nil, notAValueFile(file)
 		}
-		b, err := os.ReadFile(path)
+		value, err := readValue(file, scratch)
 		if err != nil {
-			return nil, errors.New("reading " + path + ": " + err.Error() + " (the app's user must be able to read the value files)")
+			return nil, err
 		}
-		if slices.Contains(b, 0) {
-			return nil, errors.New(path + ": the value contains a NUL byte, which no environment variable can hold")
-		}
-		vars[e.Name()] = string(b)
+		vars[name] = value
 	}
 	return vars, nil
+}
+
+// readValue reads one value file, which must be a regular file (not a
+// symlink to one) and hold no NUL byte, through scratch.
+func readValue(file string, scratch []byte) (string, error) {
+	const hint = " (the app's user must be able to read the value files)"
+	mode, err := fileMode(file, false)
+	if err != nil {
+		return "", errors.New("reading " + file + ": " + err.Error() + hint)
+	}
+	if !isRegular(mode) {
+		return "", notAValueFile(file)
+	}
+	b, err := readFile(file, scratch)
+	if err != nil {
+		return "", errors.New("reading " + file + ": " + err.Error() + hint)
+	}
+	if slices.Contains(b, 0) {
+		return "", errors.New(file + ": the value contains a NUL byte, which no environment variable can hold")
+	}
+	return string(b), nil
+}
+
+func notAValueFile(file string) error {
+	return errors.New(file + ": not a value file (want a regular file named like an environment variable)")
 }
 
 // validName is a portable environment variable name: the init container

@@ -1,10 +1,6 @@
 package wrapper
 
-import (
-	"os"
-	"path/filepath"
-	"strings"
-)
+import "strings"
 
 // defaultPath is what the container runtime sets when the image has no PATH.
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -26,7 +22,7 @@ func lookPath(file string, env []string) (string, bool) {
 	if strings.Contains(file, "/") {
 		return file, true
 	}
-	for _, dir := range filepath.SplitList(searchPath(env)) {
+	for _, dir := range splitList(searchPath(env)) {
 		if dir == "" {
 			dir = "."
 		}
@@ -38,7 +34,16 @@ func lookPath(file string, env []string) (string, bool) {
 	return "", false
 }
 
+// splitList splits a PATH as filepath.SplitList does: an empty PATH has no
+// directories at all, not one empty one.
+func splitList(path string) []string {
+	if path == "" {
+		return nil
+	}
+	return strings.Split(path, ":")
+}
+
 func executable(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
+	mode, err := fileMode(path, true)
+	return err == nil && isRegular(mode) && mode&0o111 != 0
 }

@@ -6,14 +6,14 @@
 // It imports only the standard library and internal/layout: the binary is
 // copied into every pod's memory volume, so it must stay small, and it must
 // not carry an Azure SDK or Kubernetes client into the app's process image.
+// Of the standard library it avoids os (and what imports it, such as
+// path/filepath): every container start pays for their package
+// initialisation before the app runs (see files.go).
 package wrapper
 
 import (
-	"errors"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"path"
 	"strings"
 	"syscall"
 
@@ -50,16 +50,16 @@ func Main(args, environ []string, stderr io.Writer) int {
 		return fail(stderr, ExitCannotRun, err.Error())
 	}
 	env := merge(environ, vars)
-	path, ok := lookPath(argv[0], env)
+	prog, ok := lookPath(argv[0], env)
 	if !ok {
 		return fail(stderr, ExitNotFound, quote(argv[0])+": not found in PATH="+searchPath(env)+
 			" (the container's PATH after kvenv added its variables)")
 	}
-	err = syscall.Exec(path, argv, env)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fail(stderr, ExitNotFound, quote(path)+": no such file")
+	err = syscall.Exec(prog, argv, env)
+	if err == syscall.ENOENT {
+		return fail(stderr, ExitNotFound, quote(prog)+": no such file")
 	}
-	return fail(stderr, ExitCannotRun, "cannot execute "+quote(path)+": "+err.Error())
+	return fail(stderr, ExitCannotRun, "cannot execute "+quote(prog)+": "+err.Error())
 }
 
 // command returns the argv after the leading "--".
@@ -74,7 +74,7 @@ func command(args []string) ([]string, bool) {
 // the app without its secrets would only fail later and less clearly.
 func checkDone(dir string) string {
 	done := volumePath(dir, layout.DoneFile)
-	if st, err := os.Stat(done); err != nil || !st.Mode().IsRegular() {
+	if mode, err := fileMode(done, true); err != nil || !isRegular(mode) {
 		return done + " is missing: the " + layout.InitContainerName +
 			" init container has not finished fetching secrets; refusing to start the app without them (see that container's log)"
 	}
@@ -83,7 +83,7 @@ func checkDone(dir string) string {
 
 // volumePath maps a layout path into the volume mounted at dir.
 func volumePath(dir, layoutPath string) string {
-	return filepath.Join(dir, strings.TrimPrefix(layoutPath, layout.MountPath))
+	return path.Join(dir, strings.TrimPrefix(layoutPath, layout.MountPath))
 }
 
 func fail(w io.Writer, code int, msg string) int {
