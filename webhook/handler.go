@@ -20,7 +20,8 @@ import (
 const MutatePath = "/mutate-v1-pod"
 
 // NamespaceReader returns a namespace's annotations. The server backs it with
-// an informer cache; tests and render can use a map.
+// an informer cache and hands out the cached map itself: callers only read it.
+// Tests and render can use a map.
 type NamespaceReader interface {
 	NamespaceAnnotations(ctx context.Context, name string) (map[string]string, error)
 }

@@ -14,8 +14,8 @@ const (
 // pure, like Mutate; nil for a pod Mutate would skip. Bad annotations are a
 // *Denial, from the same parser Mutate uses.
 func ImageRequests(pod *corev1.Pod, in Inputs, cfg Config) ([]ImageRequest, error) {
-	if skipped(pod.Annotations) {
-		return nil, nil
+	if skipped(pod.Annotations) || !anyWithoutCommand(pod) {
+		return nil, nil // a bad pod is Mutate's to deny
 	}
 	var probs problems
 	ns := namespaceOf(pod, in)
@@ -91,4 +91,18 @@ func termValue(term corev1.NodeSelectorTerm, label string) string {
 		}
 	}
 	return ""
+}
+
+// anyWithoutCommand reports whether a container might need its image's
+// entrypoint: when none does, as in most pods, the annotations need not be
+// parsed twice per admission.
+func anyWithoutCommand(pod *corev1.Pod) bool {
+	for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+		for i := range list {
+			if len(list[i].Command) == 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

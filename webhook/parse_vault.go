@@ -3,7 +3,6 @@ package webhook
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -24,8 +23,6 @@ type vaultPolicy struct {
 	defaultURL   string // https://<host> of kvenv.io/vault, "" when absent or invalid
 	defaultGiven bool   // kvenv.io/vault is present (valid or not)
 }
-
-var vaultNameChars = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
 
 func newVaultPolicy(cfg Config, ns namespaceFacts, probs *problems) vaultPolicy {
 	p := vaultPolicy{suffix: strings.ToLower(cfg.VaultDNSSuffix), nsName: ns.name}
@@ -140,12 +137,18 @@ func (p vaultPolicy) keyVaultHostProblem(host string) string {
 	return ""
 }
 
+// notVaultNameChar is a rune Azure refuses in a vault name. A loop, not a
+// regular expression: it runs for every reference of every admission.
+func notVaultNameChar(r rune) bool {
+	return !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+}
+
 // vaultNameRule returns the first Azure naming rule a vault name breaks, or "".
 func vaultNameRule(name string) string {
 	switch {
 	case len(name) < 3 || len(name) > 24:
 		return "has 3 to 24 characters"
-	case !vaultNameChars.MatchString(name):
+	case strings.IndexFunc(name, notVaultNameChar) >= 0:
 		return "holds only letters, digits and dashes"
 	case !isLetter(name[0]):
 		return "starts with a letter"

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -59,8 +60,10 @@ func NewManager(rc *rest.Config, opts ServerOptions) (manager.Manager, error) {
 		WebhookServer:          server,
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress: opts.ProbeAddr,
-		// Only namespaces are read; cache nothing else.
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Namespace{}: {}}},
+		// Only namespaces are read; cache nothing else. Their annotations
+		// are only read, never written, so Get hands out the cached object
+		// instead of a deep copy per admission.
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Namespace{}: {UnsafeDisableDeepCopy: ptr.To(true)}}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kvenv: creating the webhook manager: %w", err)
