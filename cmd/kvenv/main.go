@@ -2,7 +2,7 @@
 // referenced Key Vault secrets into the pod's memory volume.
 //
 //	kvenv [--dir=/kvenv] [--file-mode=0400] [--timeout=2m] [--client-id=ID]
-//	      [--authority-host=URL] [--disable-instance-discovery] [--concurrency=8]
+//	      [--authority-host=URL] [--disable-instance-discovery] [--concurrency=16]
 //	      -- VAR=https://<vault-host>/secrets/<name>[/<version>] ...
 //
 // KVENV_CA_BUNDLE (PEM) adds trusted CAs; the workload identity variables
@@ -57,7 +57,7 @@ func parse(args []string, stderr io.Writer) (fetch.Config, error) {
 	fl.StringVar(&cfg.Dir, "dir", layout.MountPath, "the kvenv volume's mount path")
 	fileMode := fl.String("file-mode", "0400", "octal mode of each value file")
 	fl.DurationVar(&cfg.Timeout, "timeout", 2*time.Minute, "bound on the whole fetch, retries included")
-	fl.IntVar(&cfg.Concurrency, "concurrency", 8, "most secret requests in flight at once")
+	fl.IntVar(&cfg.Concurrency, "concurrency", fetch.DefaultConcurrency, "most secret requests in flight at once")
 	fl.StringVar(&cfg.ExecSource, "exec-source", layout.ImageExecPath, "the kvenv-exec binary to copy into the volume")
 	fl.StringVar(&ic.ClientID, "client-id", "", "client ID of a user-assigned managed identity")
 	fl.StringVar(&ic.AuthorityHost, "authority-host", "", "Entra ID authority host (default AZURE_AUTHORITY_HOST, else the public cloud)")

@@ -19,7 +19,7 @@ import (
 )
 
 // benchConcurrency is the kvenv command's --concurrency default.
-const benchConcurrency = 8
+const benchConcurrency = DefaultConcurrency
 
 // The benchmark's own identity, apart from the tests' fixture.
 const (

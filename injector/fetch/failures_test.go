@@ -191,6 +191,11 @@ func TestServerErrorsAreRetried(t *testing.T) {
 	}
 }
 
+// TestPersistentServerErrorsGiveUpAfterBoundedTries: a vault that answers
+// 503 to every authorized request gets each secret's first try, then
+// MaxRetries retries for the whole vault: 2 + 2 = 4. The secrets' requests go
+// out together (the gathering makes sure both first tries are out before
+// either is answered), so retries counted per request would be 2 × (1 + 2).
 func TestPersistentServerErrorsGiveUpAfterBoundedTries(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -198,18 +203,21 @@ func TestPersistentServerErrorsGiveUpAfterBoundedTries(t *testing.T) {
 	f.put(kv, "a", "value-a-123456")
 	f.put(kv, "b", "value-b-123456")
 	kv.Allow(appIdentity)
+	kv.GatherAuthorized(2)
 	for range 10 {
 		kv.InjectFaults(azurefake.Fault{Status: 503})
 	}
 	cfg := f.config("A="+vault+"/secrets/a", "B="+vault+"/secrets/b")
 	cfg.Retry.MaxRetries = 2
+	cfg.Timeout = 10 * time.Second // a fetch that never has both out at once fails here
 	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
 	if len(lines) != 2 {
 		t.Fatalf("got %q", lines)
 	}
+	requireAll(t, lines[0], "A: vault "+vault+" secret a: 503 Service Unavailable", "kept failing after retries")
 	requireAll(t, lines[1], "B: vault "+vault+" secret b: 503 Service Unavailable", "kept failing after retries")
-	if c := kv.Counts(); c.Faults != 3 {
-		t.Errorf("counts %+v: want exactly 3 tries (1 + MaxRetries) and no requests for B", c)
+	if c := kv.Counts(); c.Faults != 4 {
+		t.Errorf("counts %+v: want exactly 4 tries, 2 first tries and MaxRetries=2 retries shared by the vault", c)
 	}
 }
 

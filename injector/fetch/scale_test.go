@@ -151,10 +151,11 @@ func (r scaleRun) secretRequests() int { return r.vault.Secrets + r.vault.Thrott
 // challenge), so up to 8,000 first requests meet a budget of 4,000: 4,000 of
 // them are throttled once whatever the client does. On top of that, half the
 // floor is the allowance for throttling twice: measured, kvenv's waits
-// (Retry-After plus a growing spread) take 8,900 to 11,700 requests in all,
-// every pod served; the SDK's retry alone (exact Retry-After, a 429 counts
-// as a failed try) took 14,000 to 17,800, with 700 to 1,050 pods out of
-// retries (KVENV_SCALE_SDK_ALONE=1 measures it again).
+// (Retry-After plus a growing spread, a vault's requests paced as one by
+// throttleLane) take 7,100 to 12,600 requests in all, every pod served; the
+// SDK's retry alone (exact Retry-After, a 429 counts as a failed try) took
+// 14,000 to 17,800, with 700 to 1,050 pods out of retries
+// (KVENV_SCALE_SDK_ALONE=1 measures it again).
 func scaleRequestBound(r scaleRun) int {
 	floor := r.pods * r.secretsPerPod
 	firstBurst := r.pods * (1 + r.secretsPerPod)

@@ -23,32 +23,52 @@ import (
 //     everyone, so a request may be throttled many times in a row: a 429
 //     means "wait", not "failed", so it does not use up the retries meant
 //     for errors. The try's context (--timeout) still bounds the wait.
+//   - A vault's requests wait as one (throttleLane), so a throttled pod does
+//     not keep one request per secret knocking.
 type waitOutThrottling struct {
 	max        time.Duration // the retry policy's MaxRetryDelay: a longer wait is given up on
 	spreadBase time.Duration // the spread window after the first 429, doubling with each repeat
+	lane       *throttleLane // one per vault client (forVault); the credential's client has its own
 }
 
 func newWaitOutThrottling(o policy.RetryOptions) waitOutThrottling {
-	return waitOutThrottling{max: maxRetryDelay(o), spreadBase: 2 * time.Second}
+	return waitOutThrottling{max: maxRetryDelay(o), spreadBase: 2 * time.Second, lane: newThrottleLane()}
 }
 
 // Do sends the try, and again after each throttled answer, until an answer
 // that is not a 429 with a usable Retry-After, or until the context ends.
+// The waits are the lane's: the request's own, or longer if another request
+// to the vault was asked to wait longer.
 func (p waitOutThrottling) Do(req *policy.Request) (*http.Response, error) {
+	ctx := req.Raw().Context()
 	for n := 1; ; n++ {
-		resp, err := req.Next()
-		d, throttled := p.throttled(resp, err)
-		if !throttled {
-			return resp, err
-		}
-		runtime.Drain(resp)
-		if err := sleepOrDone(req.Raw().Context(), d+p.spread(d, n)); err != nil {
+		release, err := p.lane.wait(ctx, n > 1)
+		if err != nil {
 			return nil, err
 		}
+		resp, err := req.Next()
+		if release != nil {
+			release()
+		}
+		d, throttled := p.throttled(resp, err)
+		if !throttled {
+			if err == nil {
+				p.lane.answered(resp.StatusCode)
+			}
+			return resp, err
+		}
+		p.lane.throttledFor(d + p.spread(d, n))
+		runtime.Drain(resp)
 		if err := req.RewindBody(); err != nil { // a token request has a body to send again
 			return nil, err
 		}
 	}
+}
+
+// forVault is p with a lane of its own, for one vault's client.
+func (p waitOutThrottling) forVault() waitOutThrottling {
+	p.lane = newThrottleLane()
+	return p
 }
 
 // throttled reports a 429 whose Retry-After this policy waits out; others go

@@ -75,7 +75,7 @@ func throttledPipeline(vault policy.Transporter) runtime.Pipeline {
 	return runtime.NewPipeline("kvenv-test", "v0", runtime.PipelineOptions{}, &policy.ClientOptions{
 		Transport: vault, Retry: policy.RetryOptions{MaxRetries: -1},
 		// A small spread keeps the test short; spread itself is checked apart.
-		PerRetryPolicies: []policy.Policy{waitOutThrottling{max: time.Minute, spreadBase: 10 * time.Millisecond}},
+		PerRetryPolicies: []policy.Policy{waitOutThrottling{max: time.Minute, spreadBase: 10 * time.Millisecond, lane: newThrottleLane()}},
 	})
 }
 

@@ -37,8 +37,11 @@ func (f *fetcher) fetchAll(ctx context.Context, plans []*vaultPlan) {
 
 // fetchVault sends one request first: it takes the vault's 401 challenge and
 // the one token request, which concurrent first requests would each repeat.
-// Only then does it fan out. If that first request shows the whole vault is
-// unusable (no token, no answer), the rest are not sent.
+// The rest go out as soon as the token is in hand, beside that request's
+// authorized try rather than after its answer: challenge, then one round of
+// secrets. If the first request ends before there is a token (no token, no
+// answer to the challenge), the rest are not sent; nor is any request once
+// another has failed for the whole vault (see vaultClient).
 func (f *fetcher) fetchVault(ctx context.Context, vp *vaultPlan) {
 	start := time.Now()
 	last := &lastFailure{}
@@ -46,27 +49,45 @@ func (f *fetcher) fetchVault(ctx context.Context, vp *vaultPlan) {
 		vp.elapsed = time.Since(start)
 		explainStalls(vp.targets, last.get())
 	}()
-	opts := f.opts
-	opts.PerRetryPolicies = append(slices.Clone(opts.PerRetryPolicies), last)
-	client, err := azsecrets.NewClient(vp.url, f.cred, &opts)
+	cred := newTokenSignal(f.cred)
+	client, err := azsecrets.NewClient(vp.url, cred, f.vaultOptions(last))
 	if err != nil {
 		failAll(vp.targets, err)
 		return
 	}
+	vault := &vaultClient{client: client}
 	probe, rest := vp.targets[0], vp.targets[1:]
-	f.get(ctx, client, probe)
-	if probe.err != nil && !secretSpecific(probe.err) {
-		failAll(rest, probe.err)
-		return
-	}
 	var wg sync.WaitGroup
+	probed := make(chan struct{})
+	wg.Go(func() {
+		defer close(probed)
+		f.get(ctx, vault, probe)
+	})
+	select {
+	case <-cred.got:
+	case <-probed: // with no token it failed, and vault now fails the rest unsent
+	}
 	for _, t := range rest {
-		wg.Go(func() { f.get(ctx, client, t) })
+		wg.Go(func() { f.get(ctx, vault, t) })
 	}
 	wg.Wait()
 }
 
-func (f *fetcher) get(ctx context.Context, client *azsecrets.Client, t *target) {
+// vaultOptions are the client options for one vault: its own record of the
+// last failed attempt, retry budget and throttle lane.
+func (f *fetcher) vaultOptions(last *lastFailure) *azsecrets.ClientOptions {
+	opts := f.opts
+	opts.PerRetryPolicies = append(slices.Clone(opts.PerRetryPolicies), last)
+	for i, p := range opts.PerRetryPolicies {
+		if w, ok := p.(waitOutThrottling); ok {
+			opts.PerRetryPolicies[i] = w.forVault()
+		}
+	}
+	opts.Retry.ShouldRetry = newRetryBudget(opts.Retry).shouldRetry
+	return &opts
+}
+
+func (f *fetcher) get(ctx context.Context, vault *vaultClient, t *target) {
 	select {
 	case f.slots <- struct{}{}:
 		defer func() { <-f.slots }()
@@ -74,7 +95,11 @@ func (f *fetcher) get(ctx context.Context, client *azsecrets.Client, t *target) 
 		t.err = ctx.Err()
 		return
 	}
-	resp, err := client.GetSecret(ctx, t.name, t.version, nil)
+	if err := vault.failure(); err != nil {
+		t.err = err
+		return
+	}
+	resp, err := vault.client.GetSecret(ctx, t.name, t.version, nil)
 	switch {
 	case err != nil:
 		t.err = err
@@ -85,6 +110,35 @@ func (f *fetcher) get(ctx context.Context, client *azsecrets.Client, t *target) 
 	default:
 		t.value = *resp.Value
 	}
+	vault.record(t.err)
+}
+
+// vaultClient is one vault's client and the first error that concerned the
+// whole vault: no token, no answer, or failures past the retry budget. The
+// requests not yet sent then fail with it instead of going out: they would
+// meet the same error, and a failing vault would see more requests.
+type vaultClient struct {
+	client *azsecrets.Client
+
+	mu   sync.Mutex
+	down error
+}
+
+func (v *vaultClient) record(err error) {
+	if err == nil || secretSpecific(err) {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.down == nil {
+		v.down = err
+	}
+}
+
+func (v *vaultClient) failure() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.down
 }
 
 // secretSpecific reports whether err concerns one secret only (its name or

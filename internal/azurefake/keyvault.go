@@ -29,6 +29,7 @@ type KeyVault struct {
 	mux    *http.ServeMux
 	counts counters
 	faults faults
+	gather gathering
 
 	mu      sync.Mutex
 	secrets map[string][]secretVersion // oldest first; the last is the latest
@@ -110,6 +111,9 @@ func (kv *KeyVault) serveSecret(w http.ResponseWriter, r *http.Request) {
 	grant, ok := kv.authorize(w, r)
 	if !ok {
 		return
+	}
+	if !kv.gather.join(r.Context(), kv.faults.stopped) {
+		panic(http.ErrAbortHandler) // as a hung server would: no answer
 	}
 	if kv.injectFault(w) {
 		return
