@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
-	sigsjson "sigs.k8s.io/json"
 )
 
 // MutatePath is where the API server sends pod admission reviews.
@@ -29,25 +28,13 @@ type NamespaceReader interface {
 // Handler is the admission side: it gathers the inputs Mutate needs (the
 // namespace, the image entrypoints), calls the pure mutation and answers with
 // a patch computed from the pod before and after, never a hand-built one.
-// It is an http.Handler (review.go) and an admission.Handler.
+// It is the http.Handler the webhook server registers (review.go).
 type Handler struct {
 	Config     Config
 	Namespaces NamespaceReader
 	Images     ImageResolver // nil: containers without `command` are denied with advice
 	Metrics    *Metrics      // nil: no metrics
 	Log        logr.Logger   // unset: controller-runtime's logger, named "admission"
-}
-
-// Handle implements admission.Handler.
-func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
-	pod := &corev1.Pod{}
-	if len(req.Object.Raw) == 0 {
-		return admission.Errored(http.StatusBadRequest, errors.New("kvenv: the request carries no pod"))
-	}
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(req.Object.Raw, pod); err != nil {
-		return admission.Errored(http.StatusBadRequest, fmt.Errorf("kvenv: cannot decode pod: %w", err))
-	}
-	return h.admit(ctx, req.Namespace, req.Name, pod)
 }
 
 // admit is one pod's admission, timed, counted and logged by its result.

@@ -163,9 +163,13 @@ func answerLimit(request int) int { return 64<<10 + 4*request }
 // Its inputs never fail (static namespaces, no registry), so an answer
 // with code 500 can only come from a recovered panic: checkAnswer fails on it.
 func fuzzHandler() http.Handler {
+	return &webhook.Handler{Config: fuzzConfig(), Namespaces: staticNamespaces{}}
+}
+
+func fuzzConfig() webhook.Config {
 	cfg := webhook.DefaultConfig()
 	cfg.InjectorImage = "registry.example/kvenv:fuzz"
-	return &webhook.Handler{Config: cfg, Namespaces: staticNamespaces{}}
+	return cfg
 }
 
 // fuzzSeeds are reviews of pods kvenv mutates, denies and skips, plus

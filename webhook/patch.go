@@ -43,35 +43,30 @@ type nameOnly struct {
 	Name string `json:"name"`
 }
 
-func volumesOf(vs []corev1.Volume) []any {
-	out := make([]any, len(vs))
-	for i := range vs {
-		out[i] = nameOnly{vs[i].Name}
-		if vs[i].Name == layout.VolumeName {
-			out[i] = &vs[i]
+// ownedOrName is items with kvenv's own entry in full and the others as
+// their names.
+func ownedOrName[T any](items []T, name func(*T) string) []any {
+	out := make([]any, len(items))
+	for i := range items {
+		if n := name(&items[i]); n != layout.VolumeName {
+			out[i] = nameOnly{n}
+		} else {
+			out[i] = &items[i]
 		}
 	}
 	return out
 }
 
-func mountsOf(ms []corev1.VolumeMount) []any {
-	out := make([]any, len(ms))
-	for i := range ms {
-		out[i] = nameOnly{ms[i].Name}
-		if ms[i].Name == layout.VolumeName {
-			out[i] = &ms[i]
-		}
-	}
-	return out
-}
+func volumeName(v *corev1.Volume) string     { return v.Name }
+func mountName(m *corev1.VolumeMount) string { return m.Name }
 
 func mutableOf(pod *corev1.Pod) *mutablePart {
 	m := &mutablePart{}
 	m.Metadata.Annotations = pod.Annotations
-	m.Spec.Volumes, m.Spec.InitContainers = volumesOf(pod.Spec.Volumes), pod.Spec.InitContainers
+	m.Spec.Volumes, m.Spec.InitContainers = ownedOrName(pod.Spec.Volumes, volumeName), pod.Spec.InitContainers
 	m.Spec.Containers = make([]wrappedFields, len(pod.Spec.Containers))
 	for i, c := range pod.Spec.Containers {
-		m.Spec.Containers[i] = wrappedFields{Command: c.Command, Args: c.Args, VolumeMounts: mountsOf(c.VolumeMounts)}
+		m.Spec.Containers[i] = wrappedFields{Command: c.Command, Args: c.Args, VolumeMounts: ownedOrName(c.VolumeMounts, mountName)}
 	}
 	return m
 }

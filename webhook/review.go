@@ -42,9 +42,8 @@ type podReviewRequest struct {
 
 var podKind = metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}
 
-// ServeHTTP answers one AdmissionReview. It is what the webhook server
-// registers at MutatePath; Handle is the same admission for callers that
-// already hold an admission.Request.
+// ServeHTTP answers one AdmissionReview; the webhook server registers it at
+// MutatePath.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	review, err := readPodReview(r)
 	if err != nil {
@@ -93,18 +92,16 @@ func (h *Handler) logger() logr.Logger {
 // (or a misconfigured caller's) to fix, and say what was wrong.
 func readPodReview(r *http.Request) (*podReview, error) {
 	review := &podReview{}
-	if r.Body == nil || r.Body == http.NoBody {
-		return review, errors.New("kvenv: the request body is empty; expected an AdmissionReview")
-	}
-	defer r.Body.Close()
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		return review, fmt.Errorf("kvenv: content type %q; expected application/json", ct)
 	}
 	body, err := readBody(r)
-	if err != nil {
+	switch {
+	case err != nil:
 		return review, fmt.Errorf("kvenv: reading the AdmissionReview: %w", err)
-	}
-	if len(body) > maxReviewBytes {
+	case len(body) == 0:
+		return review, errors.New("kvenv: the request body is empty; expected an AdmissionReview")
+	case len(body) > maxReviewBytes:
 		return review, fmt.Errorf("kvenv: the AdmissionReview is over %d bytes", maxReviewBytes)
 	}
 	if err := decodePodReview(body, review); err != nil {
@@ -143,6 +140,9 @@ func writeReview(w http.ResponseWriter, review *podReview, resp admission.Respon
 // stops a body at its Content-Length), not one grown by doubling; at most
 // maxReviewBytes+1 bytes when the size is not announced.
 func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
 	if r.ContentLength <= 0 || r.ContentLength > maxReviewBytes {
 		return io.ReadAll(io.LimitReader(r.Body, maxReviewBytes+1))
 	}
