@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -22,6 +23,8 @@ func serve(args []string) error {
 	fs.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", `Prometheus metrics address ("0" disables)`)
 	fs.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	tlsMin := fs.String("tls-min-version", "1.2", "lowest TLS version served: 1.2 or 1.3")
+	shutdownDelay := fs.Duration("shutdown-delay", 5*time.Second,
+		"after SIGTERM, keep serving admissions this long with /readyz failing, while the Service stops routing here")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -34,6 +37,9 @@ func serve(args []string) error {
 	}
 	if opts.TLSMinVersion, err = parseTLSVersion(*tlsMin); err != nil {
 		return err
+	}
+	if *shutdownDelay < 0 {
+		return fmt.Errorf("--shutdown-delay %s: want 0 or more", *shutdownDelay)
 	}
 	opts.CertDir = tlsFlags.certDir
 	rc, err := ctrl.GetConfig()
@@ -50,7 +56,11 @@ func serve(args []string) error {
 	if err := tlsFlags.setup(mgr); err != nil {
 		return err
 	}
-	return mgr.Start(ctrl.SetupSignalHandler())
+	drain, err := webhook.NewDrain(mgr)
+	if err != nil {
+		return err
+	}
+	return drain.Run(ctrl.SetupSignalHandler(), *shutdownDelay, ctrl.Log.WithName("kvenv"))
 }
 
 func parseTLSVersion(s string) (uint16, error) {

@@ -10,6 +10,7 @@ needs quoting.
 {{- $a = append $a (printf "--metrics-bind-address=%s" (ternary (printf ":%d" (int $v.metrics.port)) "0" $v.metrics.enabled)) -}}
 {{- $a = append $a (printf "--zap-log-level=%v" $v.log.level) -}}
 {{- $a = append $a (printf "--tls-min-version=%s" $v.tls.minVersion) -}}
+{{- $a = append $a (printf "--shutdown-delay=%s" $v.shutdownDelay) -}}
 {{- $a = append $a (printf "--cert-dir=%s" (include "kvenv.certDir" .)) -}}
 {{- if $v.certManager.enabled -}}
 {{- $a = append $a "--tls-mode=external" -}}
