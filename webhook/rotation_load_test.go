@@ -5,13 +5,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"sync"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kvenv/kvenv/internal/testclock"
 	"github.com/kvenv/kvenv/internal/testcluster"
 	"github.com/kvenv/kvenv/webhook"
 	"github.com/kvenv/kvenv/webhook/selftls"
@@ -36,7 +36,7 @@ func TestRotationUnderLoad(t *testing.T) {
 	testcluster.CreateLoopbackPodWebhook(t, c, mwc, port, webhook.MutatePath, map[string]string{"kvenv-test/rotation": "enabled"})
 
 	start := time.Now()
-	clk := &testClock{now: start}
+	clk := testclock.New(start)
 	opts := selftls.DefaultOptions()
 	opts.SecretName, opts.SecretNamespace, opts.WebhookConfigName = "kvenv-tls", "kvenv", mwc
 	opts.Hosts, opts.CertDir, opts.Now = []string{"127.0.0.1"}, t.TempDir(), clk.Now
@@ -56,7 +56,7 @@ func TestRotationUnderLoad(t *testing.T) {
 	s := startStream(t, c, ns, streamWorkers, 5000)
 	s.waitFor(t, 10)
 	for _, at := range []time.Duration{2*time.Minute + time.Second, 4 * time.Minute, 4*time.Minute + opts.Propagation} {
-		clk.set(start.Add(at))
+		clk.Set(start.Add(at))
 		if _, err := rotator.Reconcile(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -102,22 +102,4 @@ func waitServed(t *testing.T, c kubernetes.Interface, mwc, addr string, opts sel
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatal("the rotated certificate was not served within 15s")
-}
-
-// testClock is the rotator's clock; only the test moves it.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/kvenv/kvenv/internal/testclock"
 	"github.com/kvenv/kvenv/webhook"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -76,7 +77,7 @@ func (tr *testRegistry) enableACR(entraToken string) {
 }
 
 // newResolver trusts the test registries' CA and runs on a fake clock.
-func newResolver(t testing.TB, o Options, regs ...*testRegistry) (*Resolver, *fakeClock) {
+func newResolver(t testing.TB, o Options, regs ...*testRegistry) (*Resolver, *testclock.Clock) {
 	t.Helper()
 	for _, tr := range regs {
 		if tr.TLS != nil {
@@ -88,7 +89,7 @@ func newResolver(t testing.TB, o Options, regs ...*testRegistry) (*Resolver, *fa
 		t.Fatal(err)
 	}
 	// Real time to start with: tokens from fakeCredential expire in real time.
-	clock := &fakeClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	r.now = clock.Now
 	return r, clock
 }

@@ -151,21 +151,3 @@ func closedHost(t testing.TB) string {
 	ln.Close()
 	return addr
 }
-
-// fakeClock replaces time.Now so TTL tests need no sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/kvenv/kvenv/internal/testclock"
 	"github.com/kvenv/kvenv/internal/testcluster"
 	"github.com/kvenv/kvenv/webhook/selftls"
 )
@@ -33,7 +34,7 @@ func TestReplicasConvergeOnOneCA(t *testing.T) {
 	createNamespace(t, c, ns, nil)
 	testcluster.CreateLoopbackPodWebhook(t, c, mwc, testcluster.FreeLoopbackPort(t), "/mutate-v1-pod", map[string]string{"kvenv.io/injection": "enabled"})
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	clk := &clock{now: start}
+	clk := testclock.New(start)
 	opts := selftls.DefaultOptions()
 	opts.SecretName, opts.SecretNamespace, opts.WebhookConfigName = secret, ns, mwc
 	opts.Hosts, opts.Now = []string{"kvenv.kvenv.svc"}, clk.Now

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kvenv/kvenv/internal/testclock"
 	"github.com/kvenv/kvenv/internal/testcluster"
 	"github.com/kvenv/kvenv/webhook"
 	"github.com/kvenv/kvenv/webhook/selftls"
@@ -39,7 +40,7 @@ func TestRotationIsServedWithoutRestart(t *testing.T) {
 	testcluster.CreateLoopbackPodWebhook(t, c, mwc, port, "/mutate-v1-pod", map[string]string{"kvenv.io/injection": "enabled"})
 
 	start := time.Now()
-	clk := &clock{now: start}
+	clk := testclock.New(start)
 	opts := selftls.DefaultOptions()
 	opts.SecretName, opts.SecretNamespace, opts.WebhookConfigName = secret, ns, mwc
 	opts.Hosts, opts.CertDir, opts.Now = []string{"127.0.0.1"}, t.TempDir(), clk.Now
