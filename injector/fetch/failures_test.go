@@ -21,6 +21,19 @@ func errorLines(t *testing.T, err error) []string {
 	return strings.Split(err.Error(), "\n")
 }
 
+// requireLines checks that the run failed with n lines, one per variable,
+// each holding every part.
+func requireLines(t *testing.T, err error, n int, parts ...string) {
+	t.Helper()
+	lines := errorLines(t, err)
+	if len(lines) != n {
+		t.Fatalf("got %q, want one line per variable", lines)
+	}
+	for _, l := range lines {
+		requireAll(t, l, parts...)
+	}
+}
+
 func requireAll(t *testing.T, line string, parts ...string) {
 	t.Helper()
 	for _, p := range parts {
@@ -97,15 +110,10 @@ func TestRejectedFederatedTokenNamesWorkloadIdentitySetup(t *testing.T) {
 	// A token Entra ID has no federated credential for.
 	cfg.Identity.FederatedTokenFile = f.writeTemp("other-token", fakeJWT(clusterIssuer, "system:serviceaccount:team-a:intruder"))
 
-	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
-	if len(lines) != 2 {
-		t.Fatalf("got %q, want one line per variable", lines)
-	}
-	for _, l := range lines {
-		requireAll(t, l, "could not get a token for workload identity (client ID "+appClientID+", tenant "+tenant+")",
-			"401 Unauthorized (invalid_client, AADSTS700213)", "federated credential", "issuer "+clusterIssuer,
-			"subject system:serviceaccount:team-a:intruder", "api://AzureADTokenExchange")
-	}
+	_, err := f.run(cfg)
+	requireLines(t, err, 2, "could not get a token for workload identity (client ID "+appClientID+", tenant "+tenant+")",
+		"401 Unauthorized (invalid_client, AADSTS700213)", "federated credential", "issuer "+clusterIssuer,
+		"subject system:serviceaccount:team-a:intruder", "api://AzureADTokenExchange")
 	if n := f.entra.TokenRequests(); n != 1 {
 		t.Errorf("token requests %d: after the first refusal the other secrets must not ask again", n)
 	}

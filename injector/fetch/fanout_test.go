@@ -55,13 +55,8 @@ func TestFailingVaultRetriesAreBoundedPerVaultNotPerSecret(t *testing.T) {
 	}
 	cfg.Retry.MaxRetries = 3
 	cfg.Timeout = 10 * time.Second
-	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
-	if len(lines) != 6 {
-		t.Fatalf("got %q, want one line per variable", lines)
-	}
-	for _, l := range lines {
-		requireAll(t, l, "500 Internal Server Error", "kept failing after retries")
-	}
+	_, err := f.run(cfg)
+	requireLines(t, err, 6, "500 Internal Server Error", "kept failing after retries")
 	if c := kv.Counts(); c.Faults != 9 {
 		t.Errorf("%d tries: want 9, the 6 first tries and 3 retries for the vault", c.Faults)
 	}
@@ -80,13 +75,8 @@ func TestQueuedSecretsAreNotSentToAFailedVault(t *testing.T) {
 		kv.InjectFaults(azurefake.Fault{Status: http.StatusServiceUnavailable})
 	}
 	cfg.Concurrency, cfg.Retry.MaxRetries = 1, 2
-	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
-	if len(lines) != 3 {
-		t.Fatalf("got %q, want one line per variable", lines)
-	}
-	for _, l := range lines {
-		requireAll(t, l, "503 Service Unavailable", "kept failing after retries")
-	}
+	_, err := f.run(cfg)
+	requireLines(t, err, 3, "503 Service Unavailable", "kept failing after retries")
 	if c := kv.Counts(); c.Faults != 3 {
 		t.Errorf("%d tries: want 3, the first secret's try and its 2 retries, none for the queued secrets", c.Faults)
 	}
@@ -104,13 +94,8 @@ func TestFailedChallengeSendsNoOtherRequest(t *testing.T) {
 	cfg := f.config(f.refsIn(kv, vault, 3)...)
 	kv.Allow(appIdentity)
 	cfg.Retry.MaxRetries = 2
-	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
-	if len(lines) != 3 {
-		t.Fatalf("got %q, want one line per variable", lines)
-	}
-	for _, l := range lines {
-		requireAll(t, l, "503 Service Unavailable")
-	}
+	_, err := f.run(cfg)
+	requireLines(t, err, 3, "503 Service Unavailable")
 	if n, c, tokens := fl.failures(), kv.Counts(), f.entra.TokenRequests(); n != 3 || c.Challenges != 0 || tokens != 0 {
 		t.Errorf("%d failed challenges, vault counts %+v, %d token requests: want 3 (one request and its 2 retries) and nothing else",
 			n, c, tokens)
