@@ -57,7 +57,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := review.Request
 	ctx := log.IntoContext(r.Context(), h.logger())
 	resp := h.admitRecovering(ctx, req)
-	resp.UID = req.UID
 	if err := resp.Complete(admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: req.UID}}); err != nil {
 		resp = admission.Errored(http.StatusInternalServerError, fmt.Errorf("kvenv: cannot encode the patch: %w", err))
 		resp.UID = req.UID
