@@ -37,7 +37,7 @@ vet:
 test: tools cluster-tools vet build
 	KVENV_REQUIRE_CLUSTER=1 KVENV_TOOLS_BIN=$$(hack/build-tools.sh apiserver 2>/dev/null) \
 		$(GO) test -timeout 45m ./...
-	hack/fuzz.sh 10s ./webhook/
+	hack/fuzz.sh 10000x ./webhook/
 
 fuzz:
 	hack/fuzz.sh 60s
