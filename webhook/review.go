@@ -57,6 +57,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := review.Request
 	ctx := log.IntoContext(r.Context(), h.logger())
 	resp := h.admitRecovering(ctx, req)
+	if err := encodePatch(&resp); err != nil {
+		resp = admission.Errored(http.StatusInternalServerError, fmt.Errorf("kvenv: cannot encode the patch: %w", err))
+	}
 	if err := resp.Complete(admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: req.UID}}); err != nil {
 		resp = admission.Errored(http.StatusInternalServerError, fmt.Errorf("kvenv: cannot encode the patch: %w", err))
 		resp.UID = req.UID
