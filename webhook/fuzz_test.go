@@ -76,6 +76,7 @@ func FuzzMutate(f *testing.F) {
 		original := pod.DeepCopy()
 		before := mustJSON(t, pod)
 		checkPatchCarriesChanges(t, "fuzzed", pod.DeepCopy(), in, cfg)
+		checkWritesNothingShared(t, "fuzzed", pod.DeepCopy(), in, cfg)
 		_, err := Mutate(pod, in, cfg)
 		if err != nil {
 			if _, ok := err.(*Denial); !ok {

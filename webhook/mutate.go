@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 )
 
 // Result says what Mutate did.
@@ -33,13 +32,13 @@ func Mutate(pod *corev1.Pod, in Inputs, cfg Config) (Result, error) {
 	if skipped(pod.Annotations) {
 		return Result{}, nil
 	}
-	work := pod.DeepCopy()
+	work := copyForMutation(pod)
 	m, err := planMutation(work, in, cfg)
 	if err != nil {
 		return Result{}, err
 	}
 	m.apply(work, cfg)
-	changed := !equality.Semantic.DeepEqual(pod, work)
+	changed := !sameMutableFields(pod, work)
 	*pod = *work
 	return Result{Changed: changed, Warnings: m.warnings}, nil
 }

@@ -141,3 +141,42 @@ func podFromJSON(t testing.TB, raw []byte) *corev1.Pod {
 	}
 	return pod
 }
+
+// TestMutateWritesNothingShared: Mutate never writes into memory the
+// caller's pod held before the call. A shallow copy taken before Mutate
+// shares every map and slice of the original; had Mutate written inside one
+// (rather than replacing it), the shallow copy would show the change.
+func TestMutateWritesNothingShared(t *testing.T) {
+	mutated := 0
+	for _, input := range goldenInputs(t) {
+		raw, err := os.ReadFile(input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, cfg := caseInputs(t, raw)
+		for _, pod := range goldenPods(t, raw) {
+			name := strings.TrimSuffix(filepath.Base(input), ".yaml") + "/" + pod.Name
+			if checkWritesNothingShared(t, name, pod, in, cfg) {
+				mutated++
+			}
+		}
+	}
+	for name, pod := range podsWithVolumes() {
+		checkWritesNothingShared(t, name, pod, Inputs{Namespace: "apps"}, testConfig())
+	}
+	if mutated < 10 {
+		t.Fatalf("only %d golden pods were mutated: the check covers too little", mutated)
+	}
+}
+
+// checkWritesNothingShared reports whether Mutate changed pod.
+func checkWritesNothingShared(t *testing.T, name string, pod *corev1.Pod, in Inputs, cfg Config) bool {
+	t.Helper()
+	before := mustJSON(t, pod)
+	shared := *pod // its own structs, pod's slices and maps
+	res, err := Mutate(pod, in, cfg)
+	if got := mustJSON(t, &shared); !bytes.Equal(got, before) {
+		t.Errorf("%s: Mutate wrote into the caller's pod through shared memory:\n--- before\n%s\n--- shared copy after\n%s", name, before, got)
+	}
+	return err == nil && res.Changed
+}
