@@ -31,8 +31,8 @@ var patchEncoding = jsonv2.WithMarshalers(jsonv2.MarshalToFunc(func(enc *jsontex
 // encode. Complete encodes them with encoding/json through each operation's
 // own MarshalJSON, which marshals every value twice over (once inside, once
 // to re-scan the result): a fifth of an admission's CPU. JSON v2 encodes
-// the same operations once. TestEncodedPatchMatchesComplete holds the two to the
-// same operations.
+// the same operations once. TestEncodedPatchMatchesComplete and
+// FuzzEncodePatch hold the two to the same operations.
 func encodePatch(resp *admission.Response) error {
 	if len(resp.Patches) == 0 {
 		return nil
