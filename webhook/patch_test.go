@@ -20,7 +20,15 @@ import (
 // sent it, gives exactly the pod Mutate returned. A field Mutate changes
 // outside mutablePart would be missing from the patched pod.
 func TestPatchCarriesEveryChange(t *testing.T) {
-	injected := 0
+	checkEveryMutatedPod(t, checkPatchCarriesChanges)
+}
+
+// checkEveryMutatedPod runs check (which reports whether Mutate changed the
+// pod) on every golden case's pod and on podsWithVolumes, and fails if too
+// few of them were mutated for the check to mean anything.
+func checkEveryMutatedPod(t *testing.T, check func(t *testing.T, name string, pod *corev1.Pod, in Inputs, cfg Config) bool) {
+	t.Helper()
+	mutated := 0
 	for _, input := range goldenInputs(t) {
 		raw, err := os.ReadFile(input)
 		if err != nil {
@@ -29,19 +37,19 @@ func TestPatchCarriesEveryChange(t *testing.T) {
 		in, cfg := caseInputs(t, raw)
 		for _, pod := range goldenPods(t, raw) {
 			name := strings.TrimSuffix(filepath.Base(input), ".yaml") + "/" + pod.Name
-			if checkPatchCarriesChanges(t, name, pod, in, cfg) {
-				injected++
+			if check(t, name, pod, in, cfg) {
+				mutated++
 			}
 		}
 	}
 	for name, pod := range podsWithVolumes() {
-		if !checkPatchCarriesChanges(t, name, pod, Inputs{Namespace: "apps"}, testConfig()) {
+		if !check(t, name, pod, Inputs{Namespace: "apps"}, testConfig()) {
 			t.Errorf("%s: not mutated", name)
 		}
-		injected++
+		mutated++
 	}
-	if injected < 10 {
-		t.Fatalf("only %d golden pods were mutated: the check covers too little", injected)
+	if mutated < 10 {
+		t.Fatalf("only %d golden pods were mutated: the check covers too little", mutated)
 	}
 }
 
@@ -147,26 +155,7 @@ func podFromJSON(t testing.TB, raw []byte) *corev1.Pod {
 // shares every map and slice of the original; had Mutate written inside one
 // (rather than replacing it), the shallow copy would show the change.
 func TestMutateWritesNothingShared(t *testing.T) {
-	mutated := 0
-	for _, input := range goldenInputs(t) {
-		raw, err := os.ReadFile(input)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, cfg := caseInputs(t, raw)
-		for _, pod := range goldenPods(t, raw) {
-			name := strings.TrimSuffix(filepath.Base(input), ".yaml") + "/" + pod.Name
-			if checkWritesNothingShared(t, name, pod, in, cfg) {
-				mutated++
-			}
-		}
-	}
-	for name, pod := range podsWithVolumes() {
-		checkWritesNothingShared(t, name, pod, Inputs{Namespace: "apps"}, testConfig())
-	}
-	if mutated < 10 {
-		t.Fatalf("only %d golden pods were mutated: the check covers too little", mutated)
-	}
+	checkEveryMutatedPod(t, checkWritesNothingShared)
 }
 
 // checkWritesNothingShared reports whether Mutate changed pod.
