@@ -45,8 +45,9 @@ func (h *Handler) admit(ctx context.Context, namespace, name string, pod *corev1
 	if name == "" {
 		name = "(generated)"
 	}
-	log.FromContext(ctx).V(1).Info("admission", "namespace", namespace, "pod", name,
-		"result", result, "allowed", resp.Allowed)
+	if l := log.FromContext(ctx).V(1); l.Enabled() {
+		l.Info("admission", "namespace", namespace, "pod", name, "result", result, "allowed", resp.Allowed)
+	}
 	return resp
 }
 
