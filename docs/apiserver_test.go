@@ -20,8 +20,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kvenv/kvenv/internal/testcluster"
@@ -52,7 +50,7 @@ func TestQuickstartOnAPIServer(t *testing.T) {
 	c := newCluster(t, api.Config)
 	c.installSecretProviderClassCRD(t)
 	dir := t.TempDir()
-	kubeconfig := writeKubeconfig(t, api.Config, dir)
+	kubeconfig := api.WriteKubeconfig(t)
 	blocks := readBlocks(t, quickstart)
 	writeFiles(t, blocks, dir, func(string) bool { return false })
 	all := steps(t, blocks)
@@ -243,18 +241,4 @@ func (c *cluster) ensureNamespace(t *testing.T, name string) {
 	if _, err := c.dyn.Resource(gvr).Create(context.Background(), ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-}
-
-func writeKubeconfig(t *testing.T, cfg *rest.Config, dir string) string {
-	t.Helper()
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["test"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
-	kc.AuthInfos["test"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
-	kc.Contexts["test"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "test"}
-	kc.CurrentContext = "test"
-	path := filepath.Join(dir, "kubeconfig")
-	if err := clientcmd.WriteToFile(*kc, path); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }

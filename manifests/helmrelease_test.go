@@ -2,14 +2,11 @@ package manifests
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kvenv/kvenv/internal/testcluster"
 	"github.com/kvenv/kvenv/webhook"
@@ -18,27 +15,11 @@ import (
 // helmOn runs helm against the test API server.
 func (c *cluster) helmOn(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := helm(t, append([]string{"--kubeconfig", c.kubeconfig(t)}, args...)...)
+	out, err := helm(t, append([]string{"--kubeconfig", c.api.WriteKubeconfig(t)}, args...)...)
 	if err != nil {
 		t.Fatalf("helm %s: %v", strings.Join(args, " "), err)
 	}
 	return string(out)
-}
-
-// kubeconfig writes the API server's admin credentials where helm reads them.
-func (c *cluster) kubeconfig(t *testing.T) string {
-	t.Helper()
-	rc := c.api.Config
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["test"] = &clientcmdapi.Cluster{Server: rc.Host, CertificateAuthorityData: rc.CAData}
-	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: rc.CertData, ClientKeyData: rc.KeyData, Token: rc.BearerToken}
-	cfg.Contexts["test"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "admin"}
-	cfg.CurrentContext = "test"
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // helmInstall installs the chart with `helm install`, points the installed

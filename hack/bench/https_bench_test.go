@@ -7,15 +7,12 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kvenv/kvenv/cmd/kvenv-loadgen/loadgen"
 	"github.com/kvenv/kvenv/internal/testcluster"
@@ -86,7 +83,7 @@ func startWebhookEnv(b *testing.B) *webhookEnv {
 	wh := api.Webhook
 	port := strconv.Itoa(wh.LocalServingPort)
 	pprofAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(b)))
-	srv := startServer(b, pin, bin, "--kubeconfig="+writeKubeconfig(b, api), "--cert-dir="+wh.LocalServingCertDir,
+	srv := startServer(b, pin, bin, "--kubeconfig="+api.WriteKubeconfig(b), "--cert-dir="+wh.LocalServingCertDir,
 		"--host="+wh.LocalServingHost, "--port="+port, "--pprof-addr="+pprofAddr)
 	env := &webhookEnv{server: srv, pprofAddr: pprofAddr, target: "https://" + net.JoinHostPort(wh.LocalServingHost, port) + webhook.MutatePath,
 		roots: x509.NewCertPool()}
@@ -157,20 +154,4 @@ func (e *webhookEnv) load(b *testing.B, rate float64, expect string) {
 		b.ReportMetric(ms(r.GeneratorLag.P99), "gen-lag-p99-ms")
 	}
 	b.ReportMetric(e.server.peakRSS(b), "peak-RSS-MiB")
-}
-
-// writeKubeconfig hands the API server's admin credentials to the server
-// process, as a kubeconfig file.
-func writeKubeconfig(b *testing.B, api *testcluster.APIServer) string {
-	rc := api.Config
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["bench"] = &clientcmdapi.Cluster{Server: rc.Host, CertificateAuthorityData: rc.CAData}
-	cfg.AuthInfos["bench"] = &clientcmdapi.AuthInfo{ClientCertificateData: rc.CertData, ClientKeyData: rc.KeyData, Token: rc.BearerToken}
-	cfg.Contexts["bench"] = &clientcmdapi.Context{Cluster: "bench", AuthInfo: "bench"}
-	cfg.CurrentContext = "bench"
-	path := filepath.Join(b.TempDir(), "kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
-		b.Fatal(err)
-	}
-	return path
 }
