@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// typicalValues is the size of each value file in the typical pod (3
-// references): a password, a URL, a user name fit well within it.
+// typicalRefs and typicalValueSize are the typical pod's value files: 3
+// references, 64 bytes each (a password, a URL, a user name fit well within).
 const (
 	typicalRefs      = 3
 	typicalValueSize = 64

@@ -37,23 +37,21 @@ func benchSeconds() time.Duration {
 // ns/op is the mean latency, and peak-RSS-MiB the server's high-water mark
 // so far.
 func BenchmarkHTTPSAdmission(b *testing.B) {
-	env := startWebhookEnv(b)
-	for _, rate := range []float64{100, 500, 1000, 0} {
-		b.Run(phaseName(rate), func(b *testing.B) {
-			env.load(b, rate, loadgen.ExpectPatch)
-		})
-	}
+	startWebhookEnv(b).runPhases(b)
 }
 
 // BenchmarkHTTPSCeiling is the same harness against a TLS endpoint that
 // does nothing: the most throughput the load generator and loopback TLS
 // can show, and the least latency (the floor under every webhook figure).
 func BenchmarkHTTPSCeiling(b *testing.B) {
-	env := startNothingEnv(b)
+	startNothingEnv(b).runPhases(b)
+}
+
+// runPhases runs the fixed offered rates, then saturation, one
+// sub-benchmark each.
+func (e *webhookEnv) runPhases(b *testing.B) {
 	for _, rate := range []float64{100, 500, 1000, 0} {
-		b.Run(phaseName(rate), func(b *testing.B) {
-			env.load(b, rate, loadgen.ExpectOK)
-		})
+		b.Run(phaseName(rate), func(b *testing.B) { e.load(b, rate) })
 	}
 }
 
@@ -69,6 +67,7 @@ type webhookEnv struct {
 	pprofAddr string // "" when the server serves no profiles
 	target    string
 	roots     *x509.CertPool
+	expect    string // what every answer must be (loadgen.ExpectPatch, ExpectOK)
 }
 
 func startWebhookEnv(b *testing.B) *webhookEnv {
@@ -82,14 +81,14 @@ func startWebhookEnv(b *testing.B) *webhookEnv {
 	}
 	wh := api.Webhook
 	port := strconv.Itoa(wh.LocalServingPort)
-	pprofAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(b)))
+	pprofAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(testcluster.FreeLoopbackPort(b)))
 	srv := startServer(b, pin, bin, "--kubeconfig="+api.WriteKubeconfig(b), "--cert-dir="+wh.LocalServingCertDir,
 		"--host="+wh.LocalServingHost, "--port="+port, "--pprof-addr="+pprofAddr)
 	env := &webhookEnv{server: srv, pprofAddr: pprofAddr, target: "https://" + net.JoinHostPort(wh.LocalServingHost, port) + webhook.MutatePath,
-		roots: x509.NewCertPool()}
+		roots: x509.NewCertPool(), expect: loadgen.ExpectPatch}
 	env.roots.AppendCertsFromPEM(wh.LocalServingCAData)
 	srv.waitTLS(b, net.JoinHostPort(wh.LocalServingHost, port), &tls.Config{RootCAs: env.roots})
-	env.warmUp(b, pin, loadgen.ExpectPatch)
+	env.warmUp(b)
 	return env
 }
 
@@ -97,44 +96,41 @@ func startNothingEnv(b *testing.B) *webhookEnv {
 	bin := serverBinary(b)
 	pin := pinIfPossible(b)
 	ca, certDir := selfSignedLoopback(b)
-	port := freePort(b)
+	port := testcluster.FreeLoopbackPort(b)
 	srv := startServer(b, pin, bin, "--do-nothing", "--cert-dir="+certDir, "--port="+strconv.Itoa(port))
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	env := &webhookEnv{server: srv, target: "https://" + addr + webhook.MutatePath, roots: ca}
+	env := &webhookEnv{server: srv, target: "https://" + addr + webhook.MutatePath, roots: ca, expect: loadgen.ExpectOK}
 	srv.waitTLS(b, addr, &tls.Config{RootCAs: ca})
-	env.warmUp(b, pin, loadgen.ExpectOK)
+	env.warmUp(b)
 	return env
 }
 
 // warmUp runs a short saturation phase first: the informer cache fills,
 // the Go runtime sizes its heap, and the first phase is not penalised.
-func (e *webhookEnv) warmUp(b *testing.B, pin pinning, expect string) {
-	if !pin.pinned() {
-		b.Log("results are from an unpinned run")
-	}
-	o := e.options(0, expect)
+func (e *webhookEnv) warmUp(b *testing.B) {
+	o := e.options(0)
 	o.Duration, o.Requests = 2*time.Second, 20_000
 	if _, err := loadgen.Run(context.Background(), o); err != nil {
 		b.Fatalf("warm-up: %v\nserver log:\n%s", err, e.server.log.String())
 	}
 }
 
-func (e *webhookEnv) options(rate float64, expect string) loadgen.Options {
+func (e *webhookEnv) options(rate float64) loadgen.Options {
 	d := benchSeconds()
 	requests := 1_000_000
 	if rate > 0 {
 		requests = int(rate * d.Seconds())
 	}
 	return loadgen.Options{Target: e.target, Rate: rate, Requests: requests, Duration: d,
-		TLS: &tls.Config{RootCAs: e.roots}, Expect: expect, Pod: loadgen.PodShape{Namespace: "apps"}}
+		TLS: &tls.Config{RootCAs: e.roots}, Expect: e.expect, Pod: loadgen.PodShape{Namespace: "apps"}}
 }
 
 // load runs one phase and reports it. The framework calls a benchmark
 // again when it ran shorter than -benchtime; a phase lasts benchSeconds,
 // so keep -benchtime at or below it.
-func (e *webhookEnv) load(b *testing.B, rate float64, expect string) {
+func (e *webhookEnv) load(b *testing.B, rate float64) {
 	stopProfile := e.profile(b, rate)
-	r, err := loadgen.Run(context.Background(), e.options(rate, expect))
+	r, err := loadgen.Run(context.Background(), e.options(rate))
 	stopProfile()
 	if err != nil {
 		b.Fatalf("%v\nserver log:\n%s", err, e.server.log.String())

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kvenv/kvenv/e2e/images"
 )
 
 // buildCmd builds a command of this module as the image does (static,
@@ -22,10 +25,8 @@ import (
 func buildCmd(tb testing.TB, dir, pkg string) string {
 	tb.Helper()
 	out := filepath.Join(dir, filepath.Base(pkg))
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := build.CombinedOutput(); err != nil {
-		tb.Fatalf("building %s: %v\n%s", pkg, err, msg)
+	if err := images.BuildGo(context.Background(), pkg, out); err != nil {
+		tb.Fatal(err)
 	}
 	return out
 }
@@ -77,8 +78,6 @@ func pinIfPossible(tb testing.TB) pinning {
 	})
 	return pinning{server: []string{"taskset", "-c", "0"}}
 }
-
-func (p pinning) pinned() bool { return len(p.server) > 0 }
 
 // serverProcess is the webhook under test, in its own process.
 type serverProcess struct {
@@ -152,14 +151,4 @@ func (s *serverProcess) peakRSS(tb testing.TB) float64 {
 	}
 	tb.Fatal("no VmHWM in /proc status")
 	return 0
-}
-
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
