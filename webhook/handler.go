@@ -63,16 +63,20 @@ func (h *Handler) mutate(ctx context.Context, namespace string, pod *corev1.Pod)
 	if err != nil {
 		return denyOrError(err)
 	}
-	before, err := marshalMutable(pod)
-	if err != nil {
-		return admission.Errored(http.StatusInternalServerError, err), ResultError
-	}
+	// Mutate writes nothing it shares with the pod it was given
+	// (TestMutateWritesNothingShared), so this shallow copy still is the pod
+	// before, and only a changed pod pays for marshaling it.
+	original := *pod
 	result, err := Mutate(pod, in, h.Config)
 	if err != nil {
 		return denyOrError(err)
 	}
 	if !result.Changed {
 		return admission.Allowed("kvenv: nothing to change").WithWarnings(result.Warnings...), ResultSkipped
+	}
+	before, err := marshalMutable(&original)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err), ResultError
 	}
 	after, err := marshalMutable(pod)
 	if err != nil {

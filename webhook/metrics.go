@@ -11,7 +11,7 @@ const (
 	ResultInjected = "injected" // the pod was mutated
 	ResultSkipped  = "skipped"  // nothing to do (no references, opted out, already converged)
 	ResultDenied   = "denied"   // bad input: the user gets a message
-	ResultError    = "error"    // kvenv could not decide (decode or look-up failure)
+	ResultError    = "error"    // kvenv could not decide (look-up or encoding failure, or a panic)
 )
 
 // Metrics are the webhook's own Prometheus metrics. controller-runtime adds

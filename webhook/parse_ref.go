@@ -59,15 +59,12 @@ func parseFullReference(key, v string, policy vaultPolicy, probs *problems) (sec
 	if !checkSecret(key, parts[1], version, pinned, probs) {
 		return secretref.Ref{}, false
 	}
-	ref, err := secretref.ParseSecretURI("https://" + host + u.EscapedPath())
-	if err != nil { // the checks above match secretref's; this is a safety net that does not echo
-		probs.addf("%s is not a secret URI kvenv can use: want https://<vault-host>/secrets/<name>[/<version>].", key)
-		return secretref.Ref{}, false
-	}
+	// parseHTTPSURL and checkSecret made every check secretref.ParseSecretURI
+	// makes (scheme, host, no user, query or fragment, name, version).
 	if !policy.allow(key, host, probs) {
 		return secretref.Ref{}, false
 	}
-	return ref, true
+	return secretref.Ref{VaultURL: "https://" + host, Name: parts[1], Version: version}, true
 }
 
 // checkSecret validates a secret name and an optional version, saying what
@@ -91,10 +88,8 @@ func nameFault(name string) string {
 	if name == "" {
 		return "this one is empty"
 	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; !isLetter(c) && (c < '0' || c > '9') && c != '-' {
-			return fmt.Sprintf("character %d of this one is not", i+1)
-		}
+	if i := strings.IndexFunc(name, notVaultNameChar); i >= 0 {
+		return fmt.Sprintf("character %d of this one is not", i+1)
 	}
 	return fmt.Sprintf("this one has %d", len(name))
 }

@@ -5,7 +5,6 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
@@ -49,7 +48,7 @@ func encodePatch(resp *admission.Response) error {
 	if err != nil {
 		return err
 	}
-	patchType := admissionv1.PatchTypeJSONPatch
-	resp.Patch, resp.PatchType, resp.Patches = patch, &patchType, nil
+	// PatchResponseFromRaw has set PatchType already.
+	resp.Patch, resp.Patches = patch, nil
 	return nil
 }

@@ -60,10 +60,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := encodePatch(&resp); err != nil {
 		resp = admission.Errored(http.StatusInternalServerError, fmt.Errorf("kvenv: cannot encode the patch: %w", err))
 	}
-	if err := resp.Complete(admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: req.UID}}); err != nil {
-		resp = admission.Errored(http.StatusInternalServerError, fmt.Errorf("kvenv: cannot encode the patch: %w", err))
-		resp.UID = req.UID
-	}
+	// With the patch encoded, Complete only sets the uid and the status code,
+	// and cannot fail.
+	_ = resp.Complete(admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: req.UID}})
 	writeReview(w, review, resp)
 }
 

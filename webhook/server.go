@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -81,6 +82,7 @@ func NewManager(rc *rest.Config, opts ServerOptions) (manager.Manager, error) {
 		Namespaces: &cachedNamespaces{cached: mgr.GetClient(), live: mgr.GetAPIReader()},
 		Images:     opts.Images,
 		Metrics:    NewMetrics(registerer(opts.Registerer)),
+		Log:        log.Log.WithName("admission"), // once, not per admission
 	}
 	// The manager starts the webhook server only once GetWebhookServer is called.
 	mgr.GetWebhookServer().Register(MutatePath, handler)
