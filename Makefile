@@ -3,6 +3,9 @@
 # Kubernetes components built from the Go module proxy into a cache).
 
 GO        ?= go
+# Tests that need the real API server find its binaries (built once by
+# `make tools`) here, and fail rather than skip without them.
+CLUSTER_ENV = KVENV_REQUIRE_CLUSTER=1 KVENV_TOOLS_BIN=$$(hack/build-tools.sh apiserver 2>/dev/null)
 BIN       := bin
 LDFLAGS   := -s -w
 export CGO_ENABLED := 0
@@ -35,7 +38,7 @@ vet:
 
 ## test: every test, on real components; a missing component fails, never skips.
 test: tools cluster-tools vet build
-	KVENV_REQUIRE_CLUSTER=1 KVENV_TOOLS_BIN=$$(hack/build-tools.sh apiserver 2>/dev/null) \
+	$(CLUSTER_ENV) \
 		$(GO) test -timeout 45m ./...
 	hack/fuzz.sh 10000x ./webhook/
 
@@ -50,7 +53,7 @@ BENCH_COUNT ?= 3
 BENCH_PKGS  ?= ./webhook/... ./injector/... ./hack/bench/...
 bench: tools
 	@mkdir -p $(BIN)
-	KVENV_REQUIRE_CLUSTER=1 KVENV_TOOLS_BIN=$$(hack/build-tools.sh apiserver 2>/dev/null) \
+	$(CLUSTER_ENV) \
 		$(GO) test -p 1 -timeout 60m -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS) 2>&1 | tee $(BIN)/bench.out
 	$(GO) run ./hack/bench/table < $(BIN)/bench.out
 

@@ -21,7 +21,7 @@ const (
 	// keep-alive connections per webhook; 4 is what it settles on.
 	DefaultConnections = 4
 	// DefaultTimeout is the webhook timeout the chart sets (10s): a request
-	// older than that, counted from when it should have been sent, has
+	// older than that, counted from when the generator handed it out, has
 	// already failed from the API server's point of view.
 	DefaultTimeout = 10 * time.Second
 	// MaxRequests bounds the memory of one run (one latency per request).
@@ -47,7 +47,7 @@ type Options struct {
 	Rate     float64
 	Requests int
 	Duration time.Duration
-	Timeout  time.Duration // per request, from its scheduled time; DefaultTimeout when zero
+	Timeout  time.Duration // per request, from when it is handed out; DefaultTimeout when zero
 	TLS      *tls.Config   // trust and server name; nil means the system roots
 	Expect   string        // ExpectPatch when empty
 	Pod      PodShape

@@ -22,21 +22,31 @@ type PodShape struct {
 	Vault      string // kvenv.io/vault
 }
 
+// The typical pod's shape: what an unset PodShape field and the flags of
+// kvenv-loadgen default to.
+const (
+	DefaultNamespace  = "default"
+	DefaultContainers = 1
+	DefaultRefs       = 3
+	DefaultImage      = "registry.example/app:1"
+	DefaultVault      = "myvault"
+)
+
 func (s PodShape) withDefaults() PodShape {
 	if s.Namespace == "" {
-		s.Namespace = "default"
+		s.Namespace = DefaultNamespace
 	}
 	if s.Containers == 0 {
-		s.Containers = 1
+		s.Containers = DefaultContainers
 	}
 	if s.Refs == 0 {
-		s.Refs = 3
+		s.Refs = DefaultRefs
 	}
 	if s.Image == "" {
-		s.Image = "registry.example/app:1"
+		s.Image = DefaultImage
 	}
 	if s.Vault == "" {
-		s.Vault = "myvault"
+		s.Vault = DefaultVault
 	}
 	return s
 }
@@ -52,11 +62,11 @@ func (s PodShape) validate() error {
 	return errors.Join(errs...)
 }
 
-// Pod builds the pod as a mutating webhook receives it: after the API
+// pod builds the pod as a mutating webhook receives it: after the API
 // server's defaulting and its ServiceAccount admission plugin, so the
-// patch the webhook computes is as large as in a cluster.
-func (s PodShape) Pod() *corev1.Pod {
-	s = s.withDefaults()
+// patch the webhook computes is as large as in a cluster. s has its
+// defaults already (newReview).
+func (s PodShape) pod() *corev1.Pod {
 	pod := &corev1.Pod{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "app-7d9c5b8f6d-", Namespace: s.Namespace, Annotations: s.annotations(), Labels: map[string]string{"app": "app", "pod-template-hash": "7d9c5b8f6d"}},

@@ -30,7 +30,7 @@ type review struct {
 // sends it to a mutating webhook.
 func newReview(shape PodShape) (review, error) {
 	shape = shape.withDefaults()
-	pod, err := json.Marshal(shape.Pod())
+	pod, err := json.Marshal(shape.pod())
 	if err != nil {
 		return review{}, err
 	}

@@ -17,7 +17,7 @@ const (
 	FailBody      = "bad-body"    // not an AdmissionReview answering this request
 	FailDenied    = "denied"      // the webhook refused the pod
 	FailNoPatch   = "no-patch"    // allowed, but the pod was not mutated
-	FailTimeout   = "timeout"     // no answer within Timeout of the due time
+	FailTimeout   = "timeout"     // no answer within Timeout of being handed out
 )
 
 // Report is the outcome of a run.
@@ -47,7 +47,9 @@ func (r Report) Failed() int {
 }
 
 // Percentiles summarise latencies. In open-loop runs a latency runs from
-// the request's due time to its answer, so time spent queued counts.
+// when the generator handed the request out to its answer, so time spent
+// queued for a connection counts; the generator's own lateness is reported
+// apart (Report.GeneratorLag).
 type Percentiles struct {
 	P50, P90, P99, P999, Max, Mean time.Duration
 }
