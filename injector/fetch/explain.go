@@ -37,10 +37,11 @@ func (x explainer) explain(r secretref.Ref, err error) string {
 	var re *azcore.ResponseError
 	var stalled *stalledError
 	switch {
-	case errors.As(err, &stalled) && strings.HasPrefix(stalled.last, "429"):
-		return fmt.Sprintf("the vault was still throttling when --timeout=%s ran out (%s): too many pods read this vault at once: raise --timeout, or spread the secrets over more vaults",
-			x.timeout, stalled.last)
 	case errors.As(err, &stalled):
+		if strings.HasPrefix(stalled.last, "429") {
+			return fmt.Sprintf("the vault was still throttling when --timeout=%s ran out (%s): too many pods read this vault at once: raise --timeout, or spread the secrets over more vaults",
+				x.timeout, stalled.last)
+		}
 		return fmt.Sprintf("still failing when --timeout=%s ran out (last attempt: %s): check that the pod can reach the vault and that Key Vault is healthy, or raise --timeout",
 			x.timeout, stalled.last)
 	case errors.Is(err, context.Canceled):
