@@ -2,7 +2,6 @@ package webhook_test
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"testing"
@@ -60,7 +59,10 @@ func TestRotationUnderLoad(t *testing.T) {
 		if _, err := rotator.Reconcile(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		waitServed(t, c, mwc, r.addr, opts)
+		want := servingCert(t, c, opts)
+		if got := testcluster.WaitServed(t, c, mwc, r.addr, want); !got.Equal(want) {
+			t.Fatal("the rotated certificate was not served within 15s")
+		}
 		s.waitFor(t, 15) // admissions across the switch, before the next step
 	}
 	n, faults := s.finish()
@@ -70,10 +72,8 @@ func TestRotationUnderLoad(t *testing.T) {
 	t.Logf("%d pods admitted and mutated across three rotations", n)
 }
 
-// waitServed handshakes until the server presents the Secret's current
-// certificate; every handshake must verify against the webhook
-// configuration's caBundle.
-func waitServed(t *testing.T, c kubernetes.Interface, mwc, addr string, opts selftls.Options) {
+// servingCert returns the Secret's current serving certificate.
+func servingCert(t *testing.T, c kubernetes.Interface, opts selftls.Options) *x509.Certificate {
 	t.Helper()
 	s, err := c.CoreV1().Secrets(opts.SecretNamespace).Get(context.Background(), opts.SecretName, metav1.GetOptions{})
 	if err != nil {
@@ -83,23 +83,9 @@ func waitServed(t *testing.T, c kubernetes.Interface, mwc, addr string, opts sel
 	if block == nil {
 		t.Fatal("no serving certificate in the Secret")
 	}
-	cfg, err := c.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(context.Background(), mwc, metav1.GetOptions{})
+	cert, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(cfg.Webhooks[0].ClientConfig.CABundle)
-	for range 150 { // the watcher reacts to file events, and polls every 10s
-		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
-		if err != nil {
-			t.Fatalf("a handshake failed against the configuration's caBundle: %v", err)
-		}
-		served := conn.ConnectionState().PeerCertificates[0].Raw
-		conn.Close()
-		if string(served) == string(block.Bytes) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatal("the rotated certificate was not served within 15s")
+	return cert
 }

@@ -2,7 +2,6 @@ package selftls_test
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"testing"
@@ -41,11 +40,6 @@ func getWebhookConfig(t *testing.T, c kubernetes.Interface, name string) *admiss
 	return mwc
 }
 
-func caBundleOf(t *testing.T, c kubernetes.Interface, name string) []byte {
-	t.Helper()
-	return getWebhookConfig(t, c, name).Webhooks[0].ClientConfig.CABundle
-}
-
 func certsFromPEM(t *testing.T, data []byte) []*x509.Certificate {
 	t.Helper()
 	var out []*x509.Certificate
@@ -74,18 +68,4 @@ func servingCertOf(t *testing.T, s *corev1.Secret) *x509.Certificate {
 func caCertOf(t *testing.T, s *corev1.Secret) *x509.Certificate {
 	t.Helper()
 	return certsFromPEM(t, s.Data[selftls.KeyCACert])[0]
-}
-
-// presented dials the server and returns the certificate it presents,
-// verified against roots for the host 127.0.0.1 the way the API server
-// verifies it.
-func presented(addr string, roots []byte) (*x509.Certificate, error) {
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(roots)
-	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	return conn.ConnectionState().PeerCertificates[0], nil
 }

@@ -2,7 +2,6 @@ package selftls_test
 
 import (
 	"context"
-	"crypto/x509"
 	"net"
 	"strconv"
 	"testing"
@@ -71,31 +70,12 @@ func TestRotationIsServedWithoutRestart(t *testing.T) {
 			t.Fatalf("%s: %v", step.name, err)
 		}
 		want := servingCertOf(t, getSecret(t, c, ns, secret))
-		got := waitPresented(t, addr, caBundleOf(t, c, mwc), want)
+		got := testcluster.WaitServed(t, c, mwc, addr, want)
 		if !got.Equal(want) {
 			t.Fatalf("%s: the server presents serial %x, the Secret holds %x", step.name, got.SerialNumber, want.SerialNumber)
 		}
 		createAnnotatedPod(t, c, "apps", step.name)
 	}
-}
-
-// waitPresented handshakes until the server presents want (the certificate
-// watcher reacts to file events, with a 10s poll as a fallback) and returns
-// the last certificate presented. Every handshake must verify.
-func waitPresented(t *testing.T, addr string, roots []byte, want *x509.Certificate) *x509.Certificate {
-	t.Helper()
-	var got *x509.Certificate
-	for range 150 {
-		var err error
-		if got, err = presented(addr, roots); err != nil {
-			t.Fatalf("handshake against the webhook configuration's caBundle failed: %v", err)
-		}
-		if got.Equal(want) {
-			return got
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return got
 }
 
 func createAnnotatedPod(t *testing.T, c kubernetes.Interface, ns, step string) {
