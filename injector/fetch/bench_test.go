@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,18 +13,10 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
 	"github.com/kvenv/kvenv/internal/azurefake"
-	"github.com/kvenv/kvenv/internal/secretref"
 )
 
 // benchConcurrency is the kvenv command's --concurrency default.
 const benchConcurrency = DefaultConcurrency
-
-// The benchmark's own identity, apart from the tests' fixture.
-const (
-	benchTenant   = "0be4c400-0000-4000-8000-00000000bec4"
-	benchClientID = "22222222-3333-4444-5555-666666666666"
-	benchIdentity = "bench-app-identity"
-)
 
 // BenchmarkFetch is the init container's fetch against the wire-level
 // fakes on loopback, through the real azidentity and azsecrets clients,
@@ -49,46 +39,23 @@ func BenchmarkFetch(b *testing.B) {
 }
 
 type fetchBench struct {
-	ca      *azurefake.CA
-	entra   *requestCounter
+	f       *fixture
+	openID  *openIDConfigCounter // in front of f.entra, which counts its token requests itself
 	kv      *azurefake.KeyVault
 	cfg     Config
 	latency time.Duration
 }
 
 func newFetchBench(b *testing.B, secrets int, latency time.Duration) *fetchBench {
-	ca, err := azurefake.NewCA()
-	if err != nil {
-		b.Fatal(err)
-	}
-	tokens := azurefake.NewTokens()
-	// A projected service-account token's shape; the fake compares it verbatim.
-	assertion := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YmVuY2g6YXBwIn0.c2ln"
-	entra := &requestCounter{h: azurefake.NewEntra(azurefake.EntraOptions{Tenant: benchTenant, Tokens: tokens,
-		Verify: azurefake.StaticAssertions(map[string]string{assertion: benchIdentity})})}
-	kv := azurefake.NewKeyVault(azurefake.KeyVaultOptions{Tenant: benchTenant, Tokens: tokens})
-	kv.Allow(benchIdentity)
+	f := newFixture(b)
+	kv, vault := f.vault()
+	kv.Allow(appIdentity)
 	kv.SetLatency(latency)
-	vault := azurefake.StartLoopback(b, ca, kv).URL
-	fb := &fetchBench{ca: ca, entra: entra, kv: kv, latency: latency}
-	fb.cfg = Config{
-		Dir: b.TempDir(), FileMode: 0o400, Timeout: 30 * time.Second, Concurrency: benchConcurrency,
-		ExecSource: writeBenchFile(b, "kvenv-exec", strings.Repeat("x", 4096)),
-		Identity: IdentityConfig{
-			FederatedTokenFile: writeBenchFile(b, "token", assertion), WorkloadClientID: benchClientID, TenantID: benchTenant,
-			AuthorityHost: azurefake.StartLoopback(b, ca, entra).URL, DisableInstanceDiscovery: true,
-		},
-		Retry: DefaultRetry,
-	}
-	for i := range secrets {
-		name := fmt.Sprintf("secret-%d", i)
-		kv.Put(name, fmt.Sprintf("value-%d-%s", i, strings.Repeat("v", 32)))
-		ref, err := secretref.Parse(fmt.Sprintf("SECRET_%d=%s/secrets/%s", i, vault, name))
-		if err != nil {
-			b.Fatal(err)
-		}
-		fb.cfg.Refs = append(fb.cfg.Refs, ref)
-	}
+	fb := &fetchBench{f: f, openID: &openIDConfigCounter{Handler: f.entra}, kv: kv, latency: latency}
+	fb.cfg = f.config(f.refsIn(kv, vault, secrets)...)
+	fb.cfg.Concurrency, fb.cfg.Retry = benchConcurrency, DefaultRetry
+	fb.cfg.ExecSource = f.writeTemp("kvenv-exec", strings.Repeat("x", 4096))
+	fb.cfg.Identity.AuthorityHost = azurefake.StartLoopback(b, f.ca, fb.openID).URL
 	return fb
 }
 
@@ -96,7 +63,7 @@ func newFetchBench(b *testing.B, secrets int, latency time.Duration) *fetchBench
 func (fb *fetchBench) cold(b *testing.B) {
 	fb.measure(b, func() {
 		cfg := fb.cfg
-		cfg.Transport = &http.Client{Transport: azurefake.LoopbackTransport(fb.ca)}
+		cfg.Transport = &http.Client{Transport: azurefake.LoopbackTransport(fb.f.ca)}
 		if err := Run(context.Background(), cfg, io.Discard); err != nil {
 			b.Fatal(err)
 		}
@@ -105,7 +72,6 @@ func (fb *fetchBench) cold(b *testing.B) {
 
 // warm fetches with a credential and connections that are already set up.
 func (fb *fetchBench) warm(b *testing.B) {
-	fb.cfg.Transport = &http.Client{Transport: azurefake.LoopbackTransport(fb.ca)}
 	opts, err := fb.cfg.clientOptions()
 	if err != nil {
 		b.Fatal(err)
@@ -127,7 +93,7 @@ func (fb *fetchBench) warm(b *testing.B) {
 }
 
 func (fb *fetchBench) measure(b *testing.B, run func()) {
-	before, tokensBefore, metaBefore := fb.kv.Counts(), fb.entra.tokens.Load(), fb.entra.metadata.Load()
+	before, tokensBefore, openIDBefore := fb.kv.Counts(), fb.f.entra.TokenRequests(), fb.openID.n.Load()
 	b.ResetTimer()
 	for b.Loop() {
 		run()
@@ -135,8 +101,8 @@ func (fb *fetchBench) measure(b *testing.B, run func()) {
 	b.StopTimer()
 	after := fb.kv.Counts()
 	perRun := func(n int64) float64 { return float64(n) / float64(b.N) }
-	b.ReportMetric(perRun(fb.entra.tokens.Load()-tokensBefore), "token/op")
-	b.ReportMetric(perRun(fb.entra.metadata.Load()-metaBefore), "openid-config/op")
+	b.ReportMetric(perRun(int64(fb.f.entra.TokenRequests()-tokensBefore)), "token/op")
+	b.ReportMetric(perRun(fb.openID.n.Load()-openIDBefore), "openid-config/op")
 	b.ReportMetric(perRun(int64(after.Challenges-before.Challenges)), "challenge/op")
 	b.ReportMetric(perRun(int64(after.Secrets-before.Secrets)), "secret/op")
 	if fb.latency > 0 {
@@ -146,25 +112,16 @@ func (fb *fetchBench) measure(b *testing.B, run func()) {
 	}
 }
 
-// requestCounter counts Entra ID requests by kind.
-type requestCounter struct {
-	h                http.Handler
-	tokens, metadata atomic.Int64
+// openIDConfigCounter counts the requests for Entra ID's OpenID
+// configuration; the fake Entra counts token requests but not these.
+type openIDConfigCounter struct {
+	http.Handler
+	n atomic.Int64
 }
 
-func (c *requestCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasSuffix(r.URL.Path, "/token") {
-		c.tokens.Add(1)
-	} else {
-		c.metadata.Add(1)
+func (c *openIDConfigCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration") {
+		c.n.Add(1)
 	}
-	c.h.ServeHTTP(w, r)
-}
-
-func writeBenchFile(b *testing.B, name, content string) string {
-	p := filepath.Join(b.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return p
+	c.Handler.ServeHTTP(w, r)
 }

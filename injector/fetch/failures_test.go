@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,9 +213,7 @@ func TestPersistentServerErrorsGiveUpAfterBoundedTries(t *testing.T) {
 	f.put(kv, "b", "value-b-123456")
 	kv.Allow(appIdentity)
 	kv.GatherAuthorized(2)
-	for range 10 {
-		kv.InjectFaults(azurefake.Fault{Status: 503})
-	}
+	kv.InjectFaults(slices.Repeat([]azurefake.Fault{{Status: 503}}, 10)...)
 	cfg := f.config("A="+vault+"/secrets/a", "B="+vault+"/secrets/b")
 	cfg.Retry.MaxRetries = 2
 	cfg.Timeout = 10 * time.Second // a fetch that never has both out at once fails here
@@ -276,9 +275,7 @@ func TestTimeoutAfterFailedAttemptsNamesTheLastFailure(t *testing.T) {
 	kv, vault := f.vault()
 	f.put(kv, "a", "value-a-123456")
 	kv.Allow(appIdentity)
-	for range 20 {
-		kv.InjectFaults(azurefake.Fault{Status: 503})
-	}
+	kv.InjectFaults(slices.Repeat([]azurefake.Fault{{Status: 503}}, 20)...)
 	cfg := f.config("A=" + vault + "/secrets/a")
 	// Backoff from 200 ms doubles past the 1 s timeout before retries run out.
 	cfg.Retry.MaxRetries, cfg.Retry.RetryDelay, cfg.Retry.MaxRetryDelay = 10, 200*time.Millisecond, time.Minute

@@ -1,24 +1,14 @@
 package fetch
 
 import (
-	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kvenv/kvenv/internal/azurefake"
 )
-
-// refsIn stores n secrets s0..s(n-1) in kv and returns their references.
-func (f *fixture) refsIn(kv *azurefake.KeyVault, vault string, n int) []string {
-	var refs []string
-	for i := range n {
-		f.put(kv, fmt.Sprintf("s%d", i), fmt.Sprintf("value-s%d-fanout", i))
-		refs = append(refs, fmt.Sprintf("S%d=%s/secrets/s%d", i, vault, i))
-	}
-	return refs
-}
 
 // TestOtherSecretsGoOutBeforeTheFirstIsAnswered: once the first request has
 // the token, the other secrets are sent beside its authorized try, not after
@@ -50,9 +40,7 @@ func TestFailingVaultRetriesAreBoundedPerVaultNotPerSecret(t *testing.T) {
 	cfg := f.config(f.refsIn(kv, vault, 6)...)
 	kv.Allow(appIdentity)
 	kv.GatherAuthorized(6)
-	for range 30 {
-		kv.InjectFaults(azurefake.Fault{Status: http.StatusInternalServerError})
-	}
+	kv.InjectFaults(slices.Repeat([]azurefake.Fault{{Status: http.StatusInternalServerError}}, 30)...)
 	cfg.Retry.MaxRetries = 3
 	cfg.Timeout = 10 * time.Second
 	_, err := f.run(cfg)
@@ -71,9 +59,7 @@ func TestQueuedSecretsAreNotSentToAFailedVault(t *testing.T) {
 	kv, vault := f.vault()
 	cfg := f.config(f.refsIn(kv, vault, 3)...)
 	kv.Allow(appIdentity)
-	for range 10 {
-		kv.InjectFaults(azurefake.Fault{Status: http.StatusServiceUnavailable})
-	}
+	kv.InjectFaults(slices.Repeat([]azurefake.Fault{{Status: http.StatusServiceUnavailable}}, 10)...)
 	cfg.Concurrency, cfg.Retry.MaxRetries = 1, 2
 	_, err := f.run(cfg)
 	requireLines(t, err, 3, "503 Service Unavailable", "kept failing after retries")
@@ -88,7 +74,7 @@ func TestQueuedSecretsAreNotSentToAFailedVault(t *testing.T) {
 func TestFailedChallengeSendsNoOtherRequest(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	kv, _ := f.vault()
+	kv := f.newVault()
 	fl := newFlaky(kv, unauthenticated, serviceUnavailable, -1)
 	vault := f.behind(fl)
 	cfg := f.config(f.refsIn(kv, vault, 3)...)

@@ -15,7 +15,7 @@ import (
 func TestConnectionResetsAreRetried(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	kv, _ := f.vault()
+	kv := f.newVault()
 	f.put(kv, "a", "value-a-reset-1")
 	kv.Allow(appIdentity)
 	fl := newFlaky(kv, authorized, resetConnection, 2)
@@ -35,7 +35,7 @@ func TestHungTryIsAbandonedAfterTryTimeout(t *testing.T) {
 		t.Fatalf("DefaultRetry.TryTimeout %s must bound a try well within the default --timeout of 2m", DefaultRetry.TryTimeout)
 	}
 	f := newFixture(t)
-	kv, _ := f.vault()
+	kv := f.newVault()
 	f.put(kv, "a", "value-a-hang-1")
 	kv.Allow(appIdentity)
 	fl := newFlaky(kv, authorized, hangUntilAbandoned, 1)
@@ -53,7 +53,7 @@ func TestHungTryIsAbandonedAfterTryTimeout(t *testing.T) {
 func TestFailedTLSHandshakesAreRetried(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	kv, _ := f.vault()
+	kv := f.newVault()
 	f.put(kv, "a", "value-a-tls-1")
 	kv.Allow(appIdentity)
 	cert, err := f.ca.Issue("127.0.0.1")
@@ -75,7 +75,7 @@ func TestFailedTLSHandshakesAreRetried(t *testing.T) {
 func TestCertificateMismatchFailsAtOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	kv, _ := f.vault()
+	kv := f.newVault()
 	f.put(kv, "a", "value-a-tls-2")
 	cert, err := f.ca.Issue("other.vault.test")
 	if err != nil {
@@ -146,7 +146,7 @@ func TestRestartAfterOutageSucceeds(t *testing.T) {
 
 func restartAfterOutage(t *testing.T, out outage, want string) {
 	f := newFixture(t)
-	kv := azurefake.NewKeyVault(azurefake.KeyVaultOptions{Tenant: tenant, Tokens: f.tokens})
+	kv := f.newVault()
 	f.put(kv, "a", "value-a-restart")
 	f.put(kv, "b", "value-b-restart")
 	kv.Allow(appIdentity)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,7 +29,7 @@ const (
 // fixture is a fake Entra ID and any number of fake vaults on loopback, a
 // workload identity token file, and a volume directory.
 type fixture struct {
-	t         *testing.T
+	t         testing.TB
 	ca        *azurefake.CA
 	tokens    *azurefake.Tokens
 	entra     *azurefake.Entra
@@ -39,7 +40,7 @@ type fixture struct {
 	values    []string // every secret value the fakes hold, for leak checks
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ca, err := azurefake.NewCA()
 	if err != nil {
@@ -74,9 +75,15 @@ func (f *fixture) writeTemp(name, content string) string {
 	return p
 }
 
+// newVault makes a fake vault without serving it, for a test that serves it
+// behind a fault of its own (behind, serveTLS).
+func (f *fixture) newVault() *azurefake.KeyVault {
+	return azurefake.NewKeyVault(azurefake.KeyVaultOptions{Tenant: tenant, Tokens: f.tokens})
+}
+
 // vault starts a fake vault and returns it with its URL.
 func (f *fixture) vault() (*azurefake.KeyVault, string) {
-	kv := azurefake.NewKeyVault(azurefake.KeyVaultOptions{Tenant: tenant, Tokens: f.tokens})
+	kv := f.newVault()
 	return kv, azurefake.StartLoopback(f.t, f.ca, kv).URL
 }
 
@@ -84,6 +91,17 @@ func (f *fixture) vault() (*azurefake.KeyVault, string) {
 func (f *fixture) put(kv *azurefake.KeyVault, name, value string) string {
 	f.values = append(f.values, value)
 	return kv.Put(name, value)
+}
+
+// refsIn stores n secrets s0..s(n-1) in kv, served at vault, and returns
+// their references S0..S(n-1).
+func (f *fixture) refsIn(kv *azurefake.KeyVault, vault string, n int) []string {
+	var refs []string
+	for i := range n {
+		f.put(kv, fmt.Sprintf("s%d", i), fmt.Sprintf("value-s%d-fanout", i))
+		refs = append(refs, fmt.Sprintf("S%d=%s/secrets/s%d", i, vault, i))
+	}
+	return refs
 }
 
 // config is a workload identity configuration against the fixture; refs

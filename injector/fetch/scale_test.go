@@ -1,8 +1,6 @@
 package fetch
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kvenv/kvenv/internal/azurefake"
-	"github.com/kvenv/kvenv/internal/leakcheck"
 )
 
 // Key Vault's published throttle for secret GETs, per vault.
@@ -75,12 +72,7 @@ const scaleTimeout = 2 * time.Minute
 func simulatePods(t *testing.T, pods, perPod int) scaleRun {
 	f := newFixture(t)
 	kv, vault := f.vault()
-	var refs []string
-	for i := range perPod {
-		name := fmt.Sprintf("secret-%d", i)
-		f.put(kv, name, fmt.Sprintf("scale-value-%d-%s", i, name))
-		refs = append(refs, fmt.Sprintf("VAR_%d=%s/secrets/%s", i, vault, name))
-	}
+	refs := f.refsIn(kv, vault, perPod)
 	kv.Allow(appIdentity)
 	kv.SetBudget(vaultBudget, vaultWindow)
 
@@ -92,7 +84,9 @@ func simulatePods(t *testing.T, pods, perPod int) scaleRun {
 	for i := range pods {
 		cfg := podConfig(f, filepath.Join(base, fmt.Sprint(i)), i, refs)
 		wg.Go(func() {
-			err := runPod(t, f, cfg)
+			_, err := f.run(cfg) // fails the test if the pod's output or error shows a value
+			// A finished pod's connections go away with it.
+			cfg.Transport.(*http.Client).CloseIdleConnections()
 			mu.Lock()
 			defer mu.Unlock()
 			run.lastPod = max(run.lastPod, time.Since(start))
@@ -112,31 +106,15 @@ func simulatePods(t *testing.T, pods, perPod int) scaleRun {
 
 // podConfig is what the webhook gives a pod's init container, with the
 // production retry policy; each pod has its own client ID, volume and
-// connection pool, as separate pods on separate nodes would.
+// connection pool (f.config makes a new one), as separate pods on separate
+// nodes would.
 func podConfig(f *fixture, dir string, i int, refs []string) Config {
 	cfg := f.config(refs...)
 	cfg.Dir = dir
 	cfg.Timeout = scaleTimeout
 	cfg.Retry = DefaultRetry
 	cfg.Identity.WorkloadClientID = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
-	cfg.Transport = &http.Client{Transport: azurefake.LoopbackTransport(f.ca)}
 	return cfg
-}
-
-// runPod is one init container; its output and error must not hold a value.
-func runPod(t *testing.T, f *fixture, cfg Config) error {
-	var out bytes.Buffer
-	err := Run(context.Background(), cfg, &out)
-	// A finished pod's connections go away with it.
-	cfg.Transport.(*http.Client).CloseIdleConnections()
-	text := out.String()
-	if err != nil {
-		text += err.Error()
-	}
-	if n := len(leakcheck.Find(f.values, text)); n > 0 {
-		t.Errorf("a pod's output or error leaks %d value(s)", n)
-	}
-	return err
 }
 
 // secretRequests counts every request with a token for a secret: answered,

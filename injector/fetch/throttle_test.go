@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -103,9 +104,7 @@ func TestThrottlingPastTimeoutIsNamedAsSuch(t *testing.T) {
 	kv, vault := f.vault()
 	f.put(kv, "a", "value-a-throttled")
 	kv.Allow(appIdentity)
-	for range 20 {
-		kv.InjectFaults(azurefake.Fault{Status: http.StatusTooManyRequests, RetryAfter: time.Second})
-	}
+	kv.InjectFaults(slices.Repeat([]azurefake.Fault{{Status: http.StatusTooManyRequests, RetryAfter: time.Second}}, 20)...)
 	cfg := f.config("A=" + vault + "/secrets/a")
 	cfg.Timeout = 2 * time.Second
 	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())

@@ -101,7 +101,8 @@ func (kv *KeyVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kv.mux.ServeHTTP(w, r)
 }
 
-// Stop releases requests held by injected latency.
+// Stop releases requests held by injected latency or by GatherAuthorized;
+// they end without an answer.
 func (kv *KeyVault) Stop() { kv.faults.stop() }
 
 // Counts is a snapshot of the requests answered so far, by kind.

@@ -1,6 +1,7 @@
 package azurefake
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -32,10 +33,13 @@ func newVaultFixture(t *testing.T) vaultFixture {
 	return vaultFixture{kv: kv, tokens: tokens, srv: srv, client: &http.Client{Transport: LoopbackTransport(ca), Timeout: 30 * time.Second}}
 }
 
-// get fetches path with a token for identity ("" sends no token).
-func (f vaultFixture) get(t *testing.T, path, identity string) *http.Response {
+// request is a GET of path with a token for identity ("" sends none),
+// given up on after timeout.
+func (f vaultFixture) request(t *testing.T, path, identity string, timeout time.Duration) *http.Request {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, f.srv.URL+path+"?api-version=2026-04-01", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.srv.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +47,13 @@ func (f vaultFixture) get(t *testing.T, path, identity string) *http.Response {
 		resource := "https://" + strings.TrimPrefix(f.srv.URL, "https://127.")
 		req.Header.Set("Authorization", "Bearer "+f.tokens.Issue(identity, resource, time.Hour))
 	}
-	resp, err := f.client.Do(req)
+	return req
+}
+
+// get fetches path with a token for identity ("" sends no token).
+func (f vaultFixture) get(t *testing.T, path, identity string) *http.Response {
+	t.Helper()
+	resp, err := f.client.Do(f.request(t, path+"?api-version=2026-04-01", identity, f.client.Timeout))
 	if err != nil {
 		t.Fatal(err)
 	}
