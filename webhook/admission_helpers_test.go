@@ -1,8 +1,11 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -46,6 +49,12 @@ func fuzzedPod(key, value, command, args string, extra int) *corev1.Pod {
 	return pod
 }
 
+// podToInject is a pod kvenv mutates: fuzzedPod naming its managed
+// identity, with `sidecars` sidecars.
+func podToInject(sidecars int) *corev1.Pod {
+	return fuzzedPod(webhook.AnnotationClientID, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "/app", "", sidecars)
+}
+
 func splitLines(s string) []string {
 	if s == "" {
 		return nil
@@ -77,6 +86,16 @@ func reviewOf(t testing.TB, pod *corev1.Pod) []byte {
 		t.Fatal(err)
 	}
 	return body
+}
+
+// serveReview hands body to h as the API server's POST to the admission
+// endpoint and records the answer; callers check and decode it.
+func serveReview(h http.Handler, contentType string, body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, webhook.MutatePath, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
 }
 
 type admissionResponse = admissionv1.AdmissionResponse

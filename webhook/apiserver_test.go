@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,39 +140,61 @@ func loadWebhookConfiguration(t *testing.T, path string) *admissionv1.MutatingWe
 // server was pointed at; the returned func stops it and waits until it is gone.
 func startWebhook(t *testing.T, api *testcluster.APIServer, images webhook.ImageResolver) (stop func()) {
 	t.Helper()
+	opts := serverOptions(api, api.Webhook.LocalServingHost, api.Webhook.LocalServingPort)
+	opts.Images = images
+	_, stop = startManager(t, api, opts, shutdown{within: 30 * time.Second})
+	return stop
+}
+
+// serverOptions are a webhook process's options in these tests: the test
+// injector image, the certificate the API server trusts, no metrics or probe
+// listener, and a metrics registry of its own.
+func serverOptions(api *testcluster.APIServer, host string, port int) webhook.ServerOptions {
 	cfg := webhook.DefaultConfig()
 	cfg.InjectorImage = "registry.example/kvenv:test"
-	mgr, err := webhook.NewManager(api.Config, webhook.ServerOptions{
-		Host: api.Webhook.LocalServingHost, Port: api.Webhook.LocalServingPort,
-		CertDir: api.Webhook.LocalServingCertDir, MetricsAddr: "0", ProbeAddr: "0", Config: cfg,
-		Images: images, Registerer: prometheus.NewRegistry(),
-	})
+	return webhook.ServerOptions{
+		Host: host, Port: port, CertDir: api.Webhook.LocalServingCertDir,
+		MetricsAddr: "0", ProbeAddr: "0", Config: cfg, Registerer: prometheus.NewRegistry(),
+	}
+}
+
+// startManager runs kvenv's manager with opts in-process and returns once it
+// serves TLS on its address. stop cancels it and waits as s says, once only;
+// the test's cleanup stops it too.
+func startManager(t *testing.T, api *testcluster.APIServer, opts webhook.ServerOptions, s shutdown) (addr string, stop func()) {
+	t.Helper()
+	mgr, err := webhook.NewManager(api.Config, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	addr := net.JoinHostPort(api.Webhook.LocalServingHost, strconv.Itoa(api.Webhook.LocalServingPort))
-	waitForTLS(t, addr)
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("webhook manager: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("webhook manager did not stop within 30s")
-		}
-	}
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); waitStopped(t, done, s) }) }
 	t.Cleanup(stop)
-	return stop
+	addr = net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
+	waitForTLS(t, addr)
+	return addr, stop
+}
+
+// shutdown is what a test accepts of a webhook manager it stops: that
+// Start returns within `within`, with no error (or context.Canceled, if
+// canceledIsClean).
+type shutdown struct {
+	within          time.Duration
+	canceledIsClean bool
+}
+
+func waitStopped(t *testing.T, done <-chan error, s shutdown) {
+	select {
+	case err := <-done:
+		if err != nil && !(s.canceledIsClean && errors.Is(err, context.Canceled)) {
+			t.Errorf("webhook manager: %v", err)
+		}
+	case <-time.After(s.within):
+		t.Errorf("webhook manager did not stop within %ds", int(s.within/time.Second))
+	}
 }
 
 func waitForTLS(t *testing.T, addr string) {
@@ -188,11 +212,7 @@ func waitForTLS(t *testing.T, addr string) {
 
 func createNamespace(t *testing.T, c kubernetes.Interface, name string, labels map[string]string) string {
 	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
-	if _, err := c.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return name
+	return createNamespaceWith(t, c, name, labels, nil)
 }
 
 func createPod(t *testing.T, c kubernetes.Interface, ns string, pod *corev1.Pod) *corev1.Pod {

@@ -1,7 +1,6 @@
 package webhook_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/pem"
 	"io"
@@ -85,17 +84,10 @@ func newReviewServer(b *testing.B, h http.Handler, shape loadgen.PodShape) func(
 	if err != nil {
 		b.Fatal(err)
 	}
-	serve := func() *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodPost, webhook.MutatePath, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		return w
-	}
-	if w := serve(); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"patch":`) {
+	if w := serveReview(h, "application/json", body); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"patch":`) {
 		b.Fatalf("first answer is not a patch: HTTP %d %.400s", w.Code, w.Body.String())
 	}
-	return func() { serve() }
+	return func() { serveReview(h, "application/json", body) }
 }
 
 // newAdmission is the handler NewManager registers, with an in-memory
@@ -105,16 +97,10 @@ func newAdmission(b *testing.B, images webhook.ImageResolver) http.Handler {
 	cfg.InjectorImage = "registry.example/kvenv:v1.0.0"
 	return &webhook.Handler{
 		Config:     cfg,
-		Namespaces: benchNamespaces{"apps": {}},
+		Namespaces: staticNamespaces{}, // no vault narrowing in "apps"
 		Images:     images,
 		Metrics:    webhook.NewMetrics(prometheus.NewRegistry()),
 	}
-}
-
-type benchNamespaces map[string]map[string]string
-
-func (m benchNamespaces) NamespaceAnnotations(_ context.Context, ns string) (map[string]string, error) {
-	return m[ns], nil
 }
 
 // benchRegistry is a real registry (pkg/registry) over TLS on loopback,

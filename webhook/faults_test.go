@@ -80,9 +80,7 @@ const streamWorkers = 3
 // thousands of pods the streams create.
 func quietClient(t *testing.T, api *testcluster.APIServer) kubernetes.Interface {
 	t.Helper()
-	cfg := rest.CopyConfig(api.Config)
-	cfg.WarningHandler = rest.NoWarnings{}
-	return kubernetes.NewForConfigOrDie(cfg)
+	return clientWithWarnings(api, rest.NoWarnings{})
 }
 
 func (rs *replicaSet) restart(t *testing.T, addr string) {

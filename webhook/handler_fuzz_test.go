@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,10 +138,7 @@ func applyPatch(t *testing.T, original, patch []byte) *corev1.Pod {
 // must stay within a fixed multiple of the request's.
 func post(t *testing.T, h http.Handler, body []byte) admissionv1.AdmissionReview {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, webhook.MutatePath, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	rec := serveReview(h, "application/json", body)
 	if limit := answerLimit(len(body)); rec.Body.Len() > limit {
 		t.Fatalf("a %d-byte request got a %d-byte answer, over %d", len(body), rec.Body.Len(), limit)
 	}
@@ -175,7 +171,7 @@ func fuzzConfig() webhook.Config {
 // fuzzSeeds are reviews of pods kvenv mutates, denies and skips, plus
 // broken envelopes.
 func fuzzSeeds(f *testing.F) [][]byte {
-	injected := fuzzedPod("kvenv.io/client-id", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "/app", "", 1)
+	injected := podToInject(1)
 	denied := fuzzedPod("kvenv.io/evn.X", "Pw", "", "", 0)
 	narrowed := fuzzedPod("kvenv.io/containers", "app", "/app", "", 0)
 	narrowed.Namespace = "narrow"
@@ -214,10 +210,7 @@ func TestAnswerSizeIsBounded(t *testing.T) {
 		}),
 	} {
 		body := reviewOf(t, pod)
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, webhook.MutatePath, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		h.ServeHTTP(rec, req)
+		rec := serveReview(h, "application/json", body)
 		if rec.Body.Len() > answerLimit(len(body)) {
 			t.Errorf("%s: a %d-byte request got a %d-byte answer, over %d", name, len(body), rec.Body.Len(), answerLimit(len(body)))
 		}
@@ -225,7 +218,7 @@ func TestAnswerSizeIsBounded(t *testing.T) {
 }
 
 func manyContainers(n int, edit func(*corev1.Pod)) *corev1.Pod {
-	pod := fuzzedPod("kvenv.io/client-id", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "/app", "", 0)
+	pod := podToInject(0)
 	for i := range n {
 		pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "c" + strconv.Itoa(i), Image: "i", Command: []string{"/c"}})
 	}

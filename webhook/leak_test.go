@@ -1,11 +1,9 @@
 package webhook_test
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -126,11 +124,7 @@ func leakHandler(logs *capturedLogs, reg *prometheus.Registry) http.Handler {
 
 func admit(t *testing.T, h http.Handler, pod *corev1.Pod) admissionResponse {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, webhook.MutatePath, bytes.NewReader(reviewOf(t, pod)))
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return decodeAnswer(t, rec.Body.Bytes())
+	return decodeAnswer(t, serveReview(h, "application/json", reviewOf(t, pod)).Body.Bytes())
 }
 
 // gathered is every metric family of reg as text: names, labels, values.

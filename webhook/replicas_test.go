@@ -1,17 +1,13 @@
 package webhook_test
 
 import (
-	"context"
-	"errors"
 	"io"
 	"net"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/prometheus/client_golang/prometheus"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/kvenv/kvenv/internal/testcluster"
@@ -169,39 +165,16 @@ func startReplica(t *testing.T, api *testcluster.APIServer, port int, configure 
 	// Replicas log nothing the tests read; without a logger controller-runtime
 	// complains after 30s.
 	quietLogs.Do(func() { ctrllog.SetLogger(logr.Discard()) })
-	cfg := webhook.DefaultConfig()
-	cfg.InjectorImage = "registry.example/kvenv:test"
-	opts := webhook.ServerOptions{
-		Host: "127.0.0.1", Port: port, CertDir: api.Webhook.LocalServingCertDir,
-		MetricsAddr: "0", ProbeAddr: "0", Config: cfg, Registerer: prometheus.NewRegistry(),
-	}
+	opts := serverOptions(api, "127.0.0.1", port)
 	if configure != nil {
 		configure(&opts)
 	}
-	mgr, err := webhook.NewManager(api.Config, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	r := &replica{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
-	var once sync.Once
-	r.stop = func() { once.Do(func() { cancel(); waitStopped(t, done) }) }
-	t.Cleanup(r.stop)
-	waitForTLS(t, r.addr)
+	r := &replica{}
+	r.addr, r.stop = startManager(t, api, opts, replicaShutdown)
 	return r
 }
 
-var quietLogs sync.Once
+// replicaShutdown: the server drains for up to a minute.
+var replicaShutdown = shutdown{within: 70 * time.Second, canceledIsClean: true}
 
-func waitStopped(t *testing.T, done <-chan error) {
-	select {
-	case err := <-done:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("webhook manager: %v", err)
-		}
-	case <-time.After(70 * time.Second): // the server drains for up to a minute
-		t.Error("webhook manager did not stop within 70s")
-	}
-}
+var quietLogs sync.Once

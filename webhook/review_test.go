@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
-
-	"github.com/kvenv/kvenv/webhook"
 )
 
 // TestReviewEnvelopeErrorsAreExplained: what is wrong with a request itself
@@ -18,7 +15,7 @@ import (
 // message that says what to fix.
 func TestReviewEnvelopeErrorsAreExplained(t *testing.T) {
 	t.Parallel()
-	pod := reviewOf(t, fuzzedPod("kvenv.io/client-id", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "/app", "", 0))
+	pod := reviewOf(t, podToInject(0))
 	for _, tc := range []struct {
 		name, contentType, body, uid, want string
 	}{
@@ -49,7 +46,7 @@ func TestReviewEnvelopeErrorsAreExplained(t *testing.T) {
 // reviews gets v1beta1 answers, with the request's uid and the patch.
 func TestAnswerUsesTheRequestsReviewVersion(t *testing.T) {
 	t.Parallel()
-	body := reviewOf(t, fuzzedPod("kvenv.io/client-id", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "/app", "", 0))
+	body := reviewOf(t, podToInject(0))
 	for _, version := range []string{"admission.k8s.io/v1", "admission.k8s.io/v1beta1"} {
 		review := send(t, "application/json", bytes.Replace(body, []byte("admission.k8s.io/v1"), []byte(version), 1))
 		if review.APIVersion != version || review.Kind != "AdmissionReview" {
@@ -63,11 +60,7 @@ func TestAnswerUsesTheRequestsReviewVersion(t *testing.T) {
 
 func send(t *testing.T, contentType string, body []byte) admissionv1.AdmissionReview {
 	t.Helper()
-	h := &webhook.Handler{Config: fuzzConfig(), Namespaces: staticNamespaces{}}
-	req := httptest.NewRequest(http.MethodPost, webhook.MutatePath, bytes.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	rec := serveReview(fuzzHandler(), contentType, body)
 	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("answer content type %q", ct)
 	}
