@@ -1,6 +1,8 @@
 package fetch
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -170,4 +172,53 @@ func restartAfterOutage(t *testing.T, out outage, want string) {
 	if _, err := f.run(cfg); err != nil || !f.doneExists() || f.readEnv("B", 0o400) != "value-b-restart" {
 		t.Fatalf("restart after the outage: %v", err)
 	}
+}
+
+// TestVaultFailureReachesSecretsStillWaitingForASlot: a failing vault's
+// queued secrets get that vault's failure, not a timeout, even while every
+// slot is held by another vault's hung requests. Vault B answers its
+// challenge, then hangs every authorized request, so each slot it gets is
+// held until --timeout. Vault A answers slowly (so its queued secrets wait
+// behind B's), then fails for good with 503s and frees its slot to B.
+func TestVaultFailureReachesSecretsStillWaitingForASlot(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	hung := f.newVault()
+	hung.Allow(appIdentity)
+	hungURL := f.behind(newFlaky(hung, authorized, hangUntilAbandoned, -1))
+	failing, failingURL := f.vault()
+	failing.Allow(appIdentity)
+	failing.SetLatency(300 * time.Millisecond)
+	failing.InjectFaults(slices.Repeat([]azurefake.Fault{{Status: 503}}, 10)...)
+
+	refs := slices.Concat(
+		refsNamed(f, failing, failingURL, "A", 3),
+		refsNamed(f, hung, hungURL, "B", 3))
+	cfg := f.config(refs...)
+	cfg.Concurrency, cfg.Retry.MaxRetries, cfg.Timeout = 2, 1, 3*time.Second
+	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
+	if len(lines) != 6 {
+		t.Fatalf("got %q, want one line per variable", lines)
+	}
+	for _, l := range lines[:3] {
+		requireAll(t, l, "vault "+failingURL, "503 Service Unavailable", "kept failing after retries")
+		if strings.Contains(l, "--timeout") {
+			t.Errorf("line %q\nblames --timeout for vault %s, which had already failed", l, failingURL)
+		}
+	}
+	for _, l := range lines[3:] {
+		requireAll(t, l, "vault "+hungURL, "--timeout=3s")
+	}
+}
+
+// refsNamed stores n secrets in kv, served at vault, and returns references
+// <prefix>0..<prefix>(n-1) to them.
+func refsNamed(f *fixture, kv *azurefake.KeyVault, vault, prefix string, n int) []string {
+	var refs []string
+	for i := range n {
+		name := fmt.Sprintf("%s-%d", strings.ToLower(prefix), i)
+		f.put(kv, name, "value-"+name+"-queued")
+		refs = append(refs, fmt.Sprintf("%s%d=%s/secrets/%s", prefix, i, vault, name))
+	}
+	return refs
 }

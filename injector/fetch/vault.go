@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -55,7 +56,7 @@ func (f *fetcher) fetchVault(ctx context.Context, vp *vaultPlan) {
 		failAll(vp.targets, err)
 		return
 	}
-	vault := &vaultClient{client: client}
+	vault := newVaultClient(client)
 	probe, rest := vp.targets[0], vp.targets[1:]
 	var wg sync.WaitGroup
 	probed := make(chan struct{})
@@ -87,15 +88,17 @@ func (f *fetcher) vaultOptions(last *lastFailure) *azsecrets.ClientOptions {
 	return &opts
 }
 
+// get waits for a slot, unless its vault fails meanwhile: slots held by
+// another vault's slow requests must not turn this vault's own failure into
+// a timeout, whose advice (raise --timeout) would be wrong.
 func (f *fetcher) get(ctx context.Context, vault *vaultClient, t *target) {
 	select {
 	case f.slots <- struct{}{}:
 		defer func() { <-f.slots }()
+	case <-vault.failed:
 	case <-ctx.Done():
-		t.err = ctx.Err()
-		return
 	}
-	if err := vault.failure(); err != nil {
+	if err := cmp.Or(vault.failure(), ctx.Err()); err != nil {
 		t.err = err
 		return
 	}
@@ -119,9 +122,14 @@ func (f *fetcher) get(ctx context.Context, vault *vaultClient, t *target) {
 // meet the same error, and a failing vault would see more requests.
 type vaultClient struct {
 	client *azsecrets.Client
+	failed chan struct{} // closed once down is set
 
 	mu   sync.Mutex
 	down error
+}
+
+func newVaultClient(client *azsecrets.Client) *vaultClient {
+	return &vaultClient{client: client, failed: make(chan struct{})}
 }
 
 func (v *vaultClient) record(err error) {
@@ -132,6 +140,7 @@ func (v *vaultClient) record(err error) {
 	defer v.mu.Unlock()
 	if v.down == nil {
 		v.down = err
+		close(v.failed)
 	}
 }
 
