@@ -17,7 +17,10 @@ import (
 // FuzzMutate fail if Mutate changes a field outside it.
 type mutablePart struct {
 	Metadata struct {
-		Annotations map[string]string `json:"annotations,omitempty"`
+		// Only the annotations Mutate writes (ownedAnnotations), but
+		// present, if empty, wherever the pod has annotations: an absent
+		// map before and a map after would patch the pod's whole map away.
+		Annotations map[string]string `json:"annotations,omitzero"`
 	} `json:"metadata"`
 	Spec struct {
 		Volumes []any `json:"volumes,omitempty"`
@@ -57,12 +60,27 @@ func ownedOrName[T any](items []T, name func(*T) string) []any {
 	return out
 }
 
+// ownedAnnotations is the one annotation Mutate writes, kvenv.io/status, out
+// of the pod's: the others (the pod's references among them) are the same
+// before and after, and were a third of what the diff parsed. nil stays
+// nil, any other map gives a map, empty or not.
+func ownedAnnotations(all map[string]string) map[string]string {
+	if all == nil {
+		return nil
+	}
+	owned := make(map[string]string, 1)
+	if v, ok := all[AnnotationStatus]; ok {
+		owned[AnnotationStatus] = v
+	}
+	return owned
+}
+
 func volumeName(v *corev1.Volume) string     { return v.Name }
 func mountName(m *corev1.VolumeMount) string { return m.Name }
 
 func mutableOf(pod *corev1.Pod) *mutablePart {
 	m := &mutablePart{}
-	m.Metadata.Annotations = pod.Annotations
+	m.Metadata.Annotations = ownedAnnotations(pod.Annotations)
 	m.Spec.Volumes, m.Spec.InitContainers = ownedOrName(pod.Spec.Volumes, volumeName), pod.Spec.InitContainers
 	m.Spec.Containers = make([]wrappedFields, len(pod.Spec.Containers))
 	for i, c := range pod.Spec.Containers {
