@@ -86,7 +86,7 @@ func (c Config) Validate() error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if strings.TrimSpace(c.InjectorImage) == "" {
-		add("the injector image is not set: give the kvenv image the init container runs")
+		add("the injector image is not set: set --injector-image to the kvenv image the init container runs, the same release as the webhook")
 	}
 	switch c.InjectorPullPolicy {
 	case "", corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
@@ -104,6 +104,7 @@ func (c Config) Validate() error {
 	if c.CABundle != "" && !hasCertificate(c.CABundle) {
 		add("the CA bundle holds no PEM CERTIFICATE block")
 	}
+	errs = append(errs, requestsOverLimits(c.InitResources)...)
 	if c.VolumeSizeLimit.Sign() <= 0 {
 		add("volume size limit %s: want a positive size such as 8Mi", c.VolumeSizeLimit.String())
 	}
@@ -122,6 +123,32 @@ func (c Config) Validate() error {
 		add("default platform %q/%q: want OS and architecture, e.g. linux/amd64", c.DefaultPlatform.OS, c.DefaultPlatform.Arch)
 	}
 	return errors.Join(errs...)
+}
+
+// initResourceFlags names the flags that set each init container resource,
+// request then limit.
+var initResourceFlags = []struct {
+	name           corev1.ResourceName
+	request, limit string
+}{
+	{corev1.ResourceCPU, "--init-cpu-request", "--init-cpu-limit"},
+	{corev1.ResourceMemory, "--init-memory-request", "--init-memory-limit"},
+}
+
+// requestsOverLimits reports each init container request above its limit:
+// the API server rejects such a container, so every pod kvenv injects would
+// be rejected, in every namespace that opted in.
+func requestsOverLimits(r corev1.ResourceRequirements) []error {
+	var errs []error
+	for _, f := range initResourceFlags {
+		request, hasRequest := r.Requests[f.name]
+		limit, hasLimit := r.Limits[f.name]
+		if hasRequest && hasLimit && request.Cmp(limit) > 0 {
+			errs = append(errs, fmt.Errorf("init container %s request %s (%s) is above its limit %s (%s): lower %s or raise %s, or the API server rejects every pod kvenv injects",
+				f.name, request.String(), f.request, limit.String(), f.limit, f.request, f.limit))
+		}
+	}
+	return errs
 }
 
 func hasCertificate(bundle string) bool {

@@ -11,19 +11,25 @@ const (
 
 // ImageRequests lists the target containers that set no `command`, whose
 // image ENTRYPOINT/CMD must be looked up before Mutate can wrap them. It is
-// pure, like Mutate; nil for a pod Mutate would skip. Bad annotations are a
-// *Denial, from the same parser Mutate uses.
+// pure, like Mutate; nil for a pod Mutate would skip.
+//
+// A pod with a problem found without the images is a *Denial here, with no
+// look-up: the same denial Mutate gives without the images, every problem
+// named, the containers without `command` among them. Looking up the images
+// of a pod denied anyway would only add registry errors (a Windows image,
+// say) in place of the problems that matter.
 func ImageRequests(pod *corev1.Pod, in Inputs, cfg Config) ([]ImageRequest, error) {
 	if skipped(pod.Annotations) || !anyWithoutCommand(pod) {
 		return nil, nil // a bad pod is Mutate's to deny
 	}
 	var probs problems
-	ns := namespaceOf(pod, in)
-	req := parseRequest(pod.Annotations, ns, cfg, &probs)
-	targets := targetsOf(pod, req, &probs)
-	if err := probs.err(); err != nil {
-		return nil, err
+	_, targets := checkWithoutImages(pod, in, cfg, &probs)
+	if len(probs) > 0 {
+		// Without a look-up the ENTRYPOINTs stay unknown: named as Mutate names them.
+		wrappedCommands(targets, nil, &probs)
+		return nil, probs.err()
 	}
+	ns := namespaceOf(pod, in)
 	platform := podPlatform(pod, cfg)
 	serviceAccount := pod.Spec.ServiceAccountName
 	if serviceAccount == "" {

@@ -58,15 +58,8 @@ type argv struct{ command, args []string }
 func planMutation(pod *corev1.Pod, in Inputs, cfg Config) (*mutation, error) {
 	var probs problems
 	m := &mutation{}
-	m.req = parseRequest(pod.Annotations, namespaceOf(pod, in), cfg, &probs)
-	checkReserved(pod, &probs)
-	checkPlatform(pod, cfg, &probs)
-	m.targets = targetsOf(pod, m.req, &probs)
-	for _, c := range m.targets {
-		checkMounts(c, &probs)
-		command, args := wrapCommand(c, in.Images, &probs)
-		m.argv = append(m.argv, argv{command, args})
-	}
+	m.req, m.targets = checkWithoutImages(pod, in, cfg, &probs)
+	m.argv = wrappedCommands(m.targets, in.Images, &probs)
 	if err := probs.err(); err != nil {
 		return nil, err
 	}
@@ -74,6 +67,32 @@ func planMutation(pod *corev1.Pod, in Inputs, cfg Config) (*mutation, error) {
 	m.access = chooseFileAccess(pod, m.targets)
 	m.warnings = warningsFor(pod, m)
 	return m, nil
+}
+
+// checkWithoutImages runs every check that needs no image ENTRYPOINT, and
+// returns the parsed annotations and the targets. ImageRequests runs it
+// too, so that a pod denied anyway is denied for all its problems at once,
+// before and without any registry look-up.
+func checkWithoutImages(pod *corev1.Pod, in Inputs, cfg Config, probs *problems) (request, []*corev1.Container) {
+	req := parseRequest(pod.Annotations, namespaceOf(pod, in), cfg, probs)
+	checkReserved(pod, probs)
+	checkPlatform(pod, cfg, probs)
+	targets := targetsOf(pod, req, probs)
+	for _, c := range targets {
+		checkMounts(c, probs)
+	}
+	return req, targets
+}
+
+// wrappedCommands is the new command and args of each target, in order;
+// a target whose image ENTRYPOINT is missing from images is a problem.
+func wrappedCommands(targets []*corev1.Container, images map[string]ImageCommand, probs *problems) []argv {
+	out := make([]argv, 0, len(targets))
+	for _, c := range targets {
+		command, args := wrapCommand(c, images, probs)
+		out = append(out, argv{command, args})
+	}
+	return out
 }
 
 func (m *mutation) apply(pod *corev1.Pod, cfg Config) {

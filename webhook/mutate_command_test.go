@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -64,11 +65,18 @@ func TestImageRequests(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
+	// A pod denied anyway gets no look-up: its container without `command`
+	// is named beside the misspelt annotation, as Mutate names it.
 	pod.Annotations["kvenv.io/evn.X"] = "S"
-	if _, err := ImageRequests(pod, Inputs{}, testConfig()); err == nil {
-		t.Error("ImageRequests accepted a misspelt annotation")
-	} else if d := asDenial(t, err); len(d.Problems) != 1 {
-		t.Errorf("want the one problem, got %q", d.Problems)
+	got, err = ImageRequests(pod, Inputs{}, testConfig())
+	if err == nil {
+		t.Fatal("ImageRequests accepted a misspelt annotation")
+	}
+	if d := asDenial(t, err); len(d.Problems) != 2 || !strings.Contains(d.Problems[1], "container app") {
+		t.Errorf("want the misspelt annotation and container app's unknown ENTRYPOINT, got %q", d.Problems)
+	}
+	if got != nil {
+		t.Errorf("look-ups for a denied pod: %+v", got)
 	}
 }
 

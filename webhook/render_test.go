@@ -114,8 +114,8 @@ items:
 
 func TestRenderRejectsAnInvalidConfig(t *testing.T) {
 	err := RenderObjects(strings.NewReader(jsonDeployment), &bytes.Buffer{}, Inputs{}, DefaultConfig())
-	if err == nil || !strings.Contains(err.Error(), "injector image") {
-		t.Fatalf("want the missing injector image reported, got %v", err)
+	if err == nil || !strings.Contains(err.Error(), "injector image is not set: set --injector-image") {
+		t.Fatalf("want the missing injector image reported with its flag, got %v", err)
 	}
 }
 
