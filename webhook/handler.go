@@ -1,10 +1,12 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -38,20 +40,17 @@ type Handler struct {
 }
 
 // admit is one pod's admission, timed, counted and logged by its result.
-func (h *Handler) admit(ctx context.Context, namespace, name string, pod *corev1.Pod) admission.Response {
+func (h *Handler) admit(ctx context.Context, req *podReviewRequest) admission.Response {
 	start := time.Now()
-	resp, result := h.mutate(ctx, namespace, pod)
+	resp, result := h.mutate(ctx, req.Namespace, req.Object, req.sentInitContainers)
 	h.Metrics.observe(result, time.Since(start))
-	if name == "" {
-		name = "(generated)"
-	}
 	if l := log.FromContext(ctx).V(1); l.Enabled() {
-		l.Info("admission", "namespace", namespace, "pod", name, "result", result, "allowed", resp.Allowed)
+		l.Info("admission", "namespace", req.Namespace, "pod", cmp.Or(req.Name, "(generated)"), "result", result, "allowed", resp.Allowed)
 	}
 	return resp
 }
 
-func (h *Handler) mutate(ctx context.Context, namespace string, pod *corev1.Pod) (admission.Response, string) {
+func (h *Handler) mutate(ctx context.Context, namespace string, pod *corev1.Pod, sent sentContainers) (admission.Response, string) {
 	if !hasKvenvAnnotations(pod) {
 		// The CEL matchConditions keep such pods away; this guards a
 		// configuration without them.
@@ -74,11 +73,11 @@ func (h *Handler) mutate(ctx context.Context, namespace string, pod *corev1.Pod)
 	if !result.Changed {
 		return admission.Allowed("kvenv: nothing to change").WithWarnings(result.Warnings...), ResultSkipped
 	}
-	before, err := marshalMutable(&original)
+	before, err := marshalMutable(&original, sent)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err), ResultError
 	}
-	after, err := marshalMutable(pod)
+	after, err := marshalMutable(pod, sent)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err), ResultError
 	}
@@ -111,26 +110,46 @@ func (h *Handler) resolveImages(ctx context.Context, requests []ImageRequest) (m
 	errs := make([]error, len(requests))
 	var wg sync.WaitGroup
 	for i, r := range requests {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmds[i], errs[i] = h.Images.Resolve(ctx, r)
-		}()
+		wg.Go(func() { cmds[i], errs[i] = h.resolveRecovering(ctx, r) })
 	}
 	wg.Wait()
 	images := make(map[string]ImageCommand, len(requests))
 	var denials []string
 	for i, r := range requests {
-		if errs[i] != nil {
+		var internal *internalError
+		switch {
+		case errors.As(errs[i], &internal):
+			return nil, internal
+		case errs[i] != nil:
 			denials = append(denials, errs[i].Error())
-			continue
+		default:
+			images[r.Container] = cmds[i]
 		}
-		images[r.Container] = cmds[i]
 	}
 	if len(denials) > 0 {
 		return nil, &Denial{Problems: denials}
 	}
 	return images, nil
+}
+
+// internalError is kvenv's own failure, answered as an error (the API
+// server then applies the failure policy), not as a denial of the pod.
+type internalError struct{ msg string }
+
+func (e *internalError) Error() string { return e.msg }
+
+// resolveRecovering turns a panic in a look-up into an error answer:
+// admitRecovering does not cover the goroutines look-ups run in, and an
+// unrecovered panic there would take the replica down.
+func (h *Handler) resolveRecovering(ctx context.Context, r ImageRequest) (cmd ImageCommand, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.FromContext(ctx).Error(fmt.Errorf("%v", p), "kvenv: panic while looking up an image",
+				"container", r.Container, "image", r.Image, "stack", string(debug.Stack()))
+			err = &internalError{fmt.Sprintf("kvenv: internal error while looking up the image of container %q; the webhook's log has the details", r.Container)}
+		}
+	}()
+	return h.Images.Resolve(ctx, r)
 }
 
 func denyOrError(err error) (admission.Response, string) {

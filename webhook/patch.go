@@ -24,8 +24,9 @@ type mutablePart struct {
 	} `json:"metadata"`
 	Spec struct {
 		Volumes []any `json:"volumes,omitempty"`
-		// Whole: kvenv's init container goes first, so the others move.
-		InitContainers []corev1.Container `json:"initContainers,omitempty"`
+		// Whole, and as sent (patch_sent.go): kvenv's init container goes
+		// first, so the others move.
+		InitContainers []any `json:"initContainers,omitempty"`
 		// App containers keep their places; only these fields change.
 		Containers []wrappedFields `json:"containers"`
 	} `json:"spec"`
@@ -78,15 +79,28 @@ func ownedAnnotations(all map[string]string) map[string]string {
 func volumeName(v *corev1.Volume) string     { return v.Name }
 func mountName(m *corev1.VolumeMount) string { return m.Name }
 
-func mutableOf(pod *corev1.Pod) *mutablePart {
+func mutableOf(pod *corev1.Pod, sent sentContainers) (*mutablePart, error) {
 	m := &mutablePart{}
 	m.Metadata.Annotations = ownedAnnotations(pod.Annotations)
-	m.Spec.Volumes, m.Spec.InitContainers = ownedOrName(pod.Spec.Volumes, volumeName), pod.Spec.InitContainers
+	m.Spec.Volumes = ownedOrName(pod.Spec.Volumes, volumeName)
+	inits, err := initContainerDocs(pod.Spec.InitContainers, sent)
+	if err != nil {
+		return nil, err
+	}
+	m.Spec.InitContainers = inits
 	m.Spec.Containers = make([]wrappedFields, len(pod.Spec.Containers))
 	for i, c := range pod.Spec.Containers {
 		m.Spec.Containers[i] = wrappedFields{Command: c.Command, Args: c.Args, VolumeMounts: ownedOrName(c.VolumeMounts, mountName)}
 	}
-	return m
+	return m, nil
 }
 
-func marshalMutable(pod *corev1.Pod) ([]byte, error) { return json.Marshal(mutableOf(pod)) }
+// marshalMutable is the document the patch is computed from; sent is the
+// pod's init containers as the API server sent them (nil outside a review).
+func marshalMutable(pod *corev1.Pod, sent sentContainers) ([]byte, error) {
+	m, err := mutableOf(pod, sent)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
+}

@@ -134,7 +134,7 @@ func goldenPods(t testing.TB, raw []byte) []*corev1.Pod {
 
 func mustMutable(t testing.TB, pod *corev1.Pod) []byte {
 	t.Helper()
-	b, err := marshalMutable(pod)
+	b, err := marshalMutable(pod, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,9 @@ type podReviewRequest struct {
 	Name      string                  `json:"name"`
 	Namespace string                  `json:"namespace"`
 	Object    *corev1.Pod             `json:"object"`
+
+	// sentInitContainers is Object's init containers as sent (patch_sent.go).
+	sentInitContainers sentContainers
 }
 
 var podKind = metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}
@@ -78,7 +81,7 @@ func (h *Handler) admitRecovering(ctx context.Context, req *podReviewRequest) (r
 				errors.New("kvenv: internal error while admitting the pod; the webhook's log has the details"))
 		}
 	}()
-	return h.admit(ctx, req.Namespace, req.Name, req.Object)
+	return h.admit(ctx, req)
 }
 
 // logger is Log, or controller-runtime's logger when Log is unset.
@@ -160,5 +163,14 @@ func readBody(r *http.Request) ([]byte, error) {
 // (invalid UTF-8, duplicate names). FuzzReviewDecoders holds it to
 // Kubernetes' own decoder.
 func decodePodReview(body []byte, review *podReview) error {
-	return jsonv2.Unmarshal(body, review)
+	if err := jsonv2.Unmarshal(body, review); err != nil {
+		return err
+	}
+	req := review.Request
+	if req == nil || req.Object == nil || len(req.Object.Spec.InitContainers) == 0 {
+		return nil
+	}
+	var err error
+	req.sentInitContainers, err = decodeSentInitContainers(body)
+	return err
 }

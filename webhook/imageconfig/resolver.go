@@ -2,13 +2,16 @@ package imageconfig
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/kvenv/kvenv/webhook"
 	"golang.org/x/sync/singleflight"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // Resolver reads image ENTRYPOINT/CMD from registries with caching; see the
@@ -80,7 +83,7 @@ func (r *Resolver) Resolve(ctx context.Context, req webhook.ImageRequest) (webho
 	}
 	// The look-up outlives a caller that gives up, so that the others
 	// sharing it still get their answer; its own timeout bounds it.
-	ch := r.flights.DoChan(q.flightKey(), func() (any, error) { return r.lookup(ctx, q) })
+	ch := r.flights.DoChan(q.flightKey(), func() (any, error) { return r.lookupRecovering(ctx, q) })
 	if r.waiting != nil {
 		r.waiting()
 	}
@@ -95,6 +98,21 @@ func (r *Resolver) Resolve(ctx context.Context, req webhook.ImageRequest) (webho
 		return webhook.ImageCommand{}, q.explain(&lookupFailure{kind: failTimeout,
 			attempts: []string{"the admission request ended before the registry answered (" + ctx.Err().Error() + ")"}})
 	}
+}
+
+// lookupRecovering turns a panic in a look-up into a failed look-up.
+// singleflight re-raises a panic in a goroutine of its own, where nothing
+// can recover it: one image reference, which any pod author chooses, would
+// otherwise take the whole webhook replica down.
+func (r *Resolver) lookupRecovering(ctx context.Context, q *request) (cmd webhook.ImageCommand, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.FromContext(ctx).Error(fmt.Errorf("%v", p), "kvenv: panic while reading an image's configuration",
+				"image", q.Image, "stack", string(debug.Stack()))
+			err = &lookupFailure{attempts: []string{"kvenv failed internally while reading it (the webhook's log has the details)"}}
+		}
+	}()
+	return r.lookup(ctx, q)
 }
 
 // cached answers from memory when one of scopes proved access to the image
