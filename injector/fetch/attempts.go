@@ -8,12 +8,20 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
-// lastFailure remembers the last failed attempt on one vault. When retries
-// run into --timeout the SDK reports only the deadline; this says what the
-// attempts before it ran into.
+// lastFailure remembers the last failed attempt on one vault that was worth
+// retrying (5xx, 408, 429, no answer). When retries run into --timeout the
+// SDK reports only the deadline; this says what the attempts before it ran
+// into. Final answers (403, 404) are left out: they end their own request at
+// once, so they never explain another request's stall.
 type lastFailure struct {
+	retriable func(*http.Response, error) bool
+
 	mu   sync.Mutex
 	what string
+}
+
+func newLastFailure(o policy.RetryOptions) *lastFailure {
+	return &lastFailure{retriable: retriable(o)}
 }
 
 // Do is a per-try pipeline policy; it records status codes and transport
@@ -21,10 +29,10 @@ type lastFailure struct {
 func (l *lastFailure) Do(req *policy.Request) (*http.Response, error) {
 	resp, err := req.Next()
 	switch {
-	case err != nil && req.Raw().Context().Err() == nil:
+	case req.Raw().Context().Err() != nil || !l.retriable(resp, err):
+	case err != nil:
 		l.set(oneLine(err.Error()))
-	case err == nil && resp.StatusCode >= 400 && resp.StatusCode != http.StatusUnauthorized:
-		// 401 is the ordinary challenge that starts every conversation.
+	default:
 		l.set(fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
 	}
 	return resp, err

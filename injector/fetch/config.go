@@ -49,7 +49,8 @@ var DefaultRetry = policy.RetryOptions{
 	RetryDelay:    800 * time.Millisecond,
 	MaxRetryDelay: 30 * time.Second,
 	// A hung connection is abandoned and retried on a new one rather than
-	// eating the whole --timeout.
+	// eating the whole --timeout. It bounds each attempt on the network
+	// (limitEachTry), never the wait for a throttling vault.
 	TryTimeout: 30 * time.Second,
 }
 

@@ -36,6 +36,7 @@ func (x explainer) explain(r secretref.Ref, err error) string {
 	}
 	var re *azcore.ResponseError
 	var stalled *stalledError
+	var abandoned *tryTimeoutError
 	switch {
 	case errors.As(err, &stalled):
 		if strings.HasPrefix(stalled.last, "429") {
@@ -44,6 +45,10 @@ func (x explainer) explain(r secretref.Ref, err error) string {
 		}
 		return fmt.Sprintf("still failing when --timeout=%s ran out (last attempt: %s): check that the pod can reach the vault and that Key Vault is healthy, or raise --timeout",
 			x.timeout, stalled.last)
+	case errors.As(err, &abandoned):
+		return fmt.Sprintf("every try got no answer within kvenv's per-try limit of %s and the vault's retries are used up: "+
+			"check that the pod can reach the vault (network policy, firewall, private endpoint, DNS) and that Key Vault is healthy; "+
+			"kubelet restarts this init container to try again", abandoned.limit)
 	case errors.Is(err, context.Canceled):
 		return "stopped (SIGTERM or SIGINT) before the secret was fetched"
 	case errors.Is(err, context.DeadlineExceeded):
@@ -60,8 +65,7 @@ func (x explainer) status(r secretref.Ref, re *azcore.ResponseError) string {
 	code := fmt.Sprintf("%d %s", re.StatusCode, http.StatusText(re.StatusCode))
 	switch {
 	case re.StatusCode == http.StatusForbidden:
-		return fmt.Sprintf(`%s for %s: grant this identity the "Key Vault Secrets User" role on the vault or on the secret `+
-			`(on a vault that uses access policies: a policy with the Get secret permission)`, code, x.id)
+		return x.forbidden(r, re, code)
 	case re.StatusCode == http.StatusNotFound:
 		return fmt.Sprintf("%s (%s): the vault has no such secret or version: check the name and version in annotation kvenv.io/env.%s",
 			code, re.ErrorCode, r.Env)
@@ -73,6 +77,25 @@ func (x explainer) status(r secretref.Ref, re *azcore.ResponseError) string {
 		return code + ": Key Vault kept failing after retries; kubelet restarts this init container to try again"
 	}
 	return fmt.Sprintf("%s (%s): unexpected answer from Key Vault", code, re.ErrorCode)
+}
+
+// forbidden tells apart Key Vault's 403s by the error answer's inner code:
+// the identity lacks permission (ForbiddenByPolicy, ForbiddenByRbac), the
+// vault's firewall refused the pod's address, or the secret is disabled.
+func (x explainer) forbidden(r secretref.Ref, re *azcore.ResponseError, code string) string {
+	answer := readKeyVaultError(re.RawResponse)
+	switch answer.innerCode() {
+	case "ForbiddenByFirewall":
+		return fmt.Sprintf("%s (ForbiddenByFirewall): the vault's firewall refused the pod's address%s: "+
+			"allow the pod's egress IP (its node's, or its NAT gateway's) or its subnet in the vault's networking rules, "+
+			"or reach the vault through a private endpoint whose address the vault's name resolves to from the pod",
+			code, answer.clientAddress())
+	case "SecretDisabled":
+		return fmt.Sprintf("%s (SecretDisabled): the secret is disabled: enable it, or reference an enabled version in annotation kvenv.io/env.%s",
+			code, r.Env)
+	}
+	return fmt.Sprintf(`%s for %s: grant this identity the "Key Vault Secrets User" role on the vault or on the secret `+
+		`(on a vault that uses access policies: a policy with the Get secret permission)`, code, x.id)
 }
 
 // oneLine keeps a message to one bounded line, so each failed variable is

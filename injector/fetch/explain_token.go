@@ -20,6 +20,11 @@ var aadstsCode = regexp.MustCompile(`AADSTS\d+`)
 // token explains a failure to get an access token.
 func (x explainer) token(err error) string {
 	what := "could not get a token for " + x.id.String()
+	var abandoned *tryTimeoutError
+	if errors.As(err, &abandoned) {
+		return fmt.Sprintf("%s: every try got no answer within kvenv's per-try limit of %s and its retries are used up: "+
+			"check that the pod can reach %s; kubelet restarts this init container to try again", what, abandoned.limit, x.tokenEndpoint())
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Sprintf("%s: no answer within --timeout=%s: check that the pod can reach %s", what, x.timeout, x.tokenEndpoint())
 	}

@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -113,7 +114,7 @@ func TestRejectedFederatedTokenNamesWorkloadIdentitySetup(t *testing.T) {
 
 	_, err := f.run(cfg)
 	requireLines(t, err, 2, "could not get a token for workload identity (client ID "+appClientID+", tenant "+tenant+")",
-		"401 Unauthorized (invalid_client, AADSTS700213)", "federated credential", "issuer "+clusterIssuer,
+		"400 Bad Request (invalid_grant, AADSTS70021)", "federated credential", "issuer "+clusterIssuer,
 		"subject system:serviceaccount:team-a:intruder", "api://AzureADTokenExchange")
 	if n := f.entra.TokenRequests(); n != 1 {
 		t.Errorf("token requests %d: after the first refusal the other secrets must not ask again", n)
@@ -122,6 +123,34 @@ func TestRejectedFederatedTokenNamesWorkloadIdentitySetup(t *testing.T) {
 		t.Errorf("vault counts %+v", c)
 	}
 	noValuesWritten(t, f)
+}
+
+// TestWrongClientIDNamesItAndTheFederatedCredential: Entra ID signs a pod
+// in only as the application its AZURE_CLIENT_ID names, and only if that
+// application has a federated credential for the pod's service account.
+func TestWrongClientIDNamesItAndTheFederatedCredential(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ clientID, code string }{
+		"an application federated with another service account": {"22222222-0000-4000-8000-000000000002", "400 Bad Request (invalid_grant, AADSTS70021)"},
+		"no such application": {"99999999-0000-4000-8000-000000000009", "400 Bad Request (unauthorized_client, AADSTS700016)"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			f.apps.trust("22222222-0000-4000-8000-000000000002", fakeJWT(clusterIssuer, "system:serviceaccount:team-b:other"), "other-identity")
+			kv, vault := f.vault()
+			f.put(kv, "a", "value-a-wrong-client")
+			kv.Allow(appIdentity)
+			kv.Allow("other-identity")
+			cfg := f.config("A=" + vault + "/secrets/a")
+			cfg.Identity.WorkloadClientID = tc.clientID
+			_, err := f.run(cfg)
+			requireLines(t, err, 1, "could not get a token for workload identity (client ID "+tc.clientID+", tenant "+tenant+")",
+				tc.code, "check that the identity with client ID "+tc.clientID, "federated credential",
+				"issuer "+clusterIssuer, "subject "+saSubject, "that the client ID and tenant are right")
+			noValuesWritten(t, f)
+		})
+	}
 }
 
 func TestMissingTokenFileIsExplained(t *testing.T) {
@@ -159,6 +188,59 @@ func TestHangingVaultIsBoundedByTimeout(t *testing.T) {
 	}
 	requireAll(t, lines[0], "A: vault "+vault+" secret a: no answer within --timeout=500ms", "raise --timeout")
 	noValuesWritten(t, f)
+}
+
+// TestStalledSecretDoesNotBorrowAnotherSecretsRefusal: secret a is
+// forbidden, secret b gets no answer until --timeout. b's line must not
+// explain its stall with a's 403, which was a's final answer, not one of b's
+// attempts.
+func TestStalledSecretDoesNotBorrowAnotherSecretsRefusal(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	kv := f.newVault()
+	f.put(kv, "a", "value-a-forbidden")
+	f.put(kv, "b", "value-b-hanging")
+	kv.Allow(appIdentity, "b")
+	toB := func(r *http.Request) bool { return authorized(r) && strings.HasPrefix(r.URL.Path, "/secrets/b") }
+	vault := f.behind(newFlaky(kv, toB, hangUntilAbandoned, -1))
+	cfg := f.config("A="+vault+"/secrets/a", "B="+vault+"/secrets/b")
+	cfg.Timeout = time.Second
+	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
+	if len(lines) != 2 {
+		t.Fatalf("got %q, want one line per variable", lines)
+	}
+	requireAll(t, lines[0], "A: vault "+vault+" secret a: 403 Forbidden")
+	requireAll(t, lines[1], "B: vault "+vault+" secret b: no answer within --timeout=1s")
+	if strings.Contains(lines[1], "Forbidden") || strings.Contains(lines[1], "last attempt") {
+		t.Errorf("line %q\nexplains b's stall with a's 403", lines[1])
+	}
+}
+
+// TestForbiddenForOtherReasonsThanPermission: Key Vault answers 403 with
+// ErrorCode Forbidden for a firewall refusal and a disabled secret too;
+// granting a role fixes neither, so each gets its own advice.
+func TestForbiddenForOtherReasonsThanPermission(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[string][]string{
+		azurefake.FirewallDenied: {"403 Forbidden (ForbiddenByFirewall): the vault's firewall refused the pod's address (127.0.0.1)",
+			"egress IP", "networking rules", "private endpoint"},
+		azurefake.SecretDisabled: {"403 Forbidden (SecretDisabled): the secret is disabled", "enable it", "enabled version", "kvenv.io/env.A"},
+	} {
+		t.Run(code, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			kv, vault := f.vault()
+			f.put(kv, "a", "value-a-refused")
+			kv.Allow(appIdentity)
+			kv.InjectFaults(azurefake.Fault{Status: http.StatusForbidden, Code: code})
+			_, err := f.run(f.config("A=" + vault + "/secrets/a"))
+			requireLines(t, err, 1, append([]string{"A: vault " + vault + " secret a: "}, want...)...)
+			if strings.Contains(err.Error(), "Key Vault Secrets User") {
+				t.Errorf("%q\nadvises a role for a refusal no role fixes", err)
+			}
+			noValuesWritten(t, f)
+		})
+	}
 }
 
 func TestThrottlingHonoursRetryAfter(t *testing.T) {

@@ -52,6 +52,54 @@ func TestHungTryIsAbandonedAfterTryTimeout(t *testing.T) {
 	}
 }
 
+// TestHungTriesAreNotBlamedOnTimeout: when every try is abandoned at the
+// per-try limit and the retries run out, --timeout has not run out, and
+// raising it would not help: the line says what happened instead.
+func TestHungTriesAreNotBlamedOnTimeout(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		hang func(f *fixture, kv *azurefake.KeyVault, cfg *Config) string // returns the vault URL
+		want []string
+	}{
+		"vault": {
+			hang: func(f *fixture, kv *azurefake.KeyVault, _ *Config) string {
+				return f.behind(newFlaky(kv, authorized, hangUntilAbandoned, -1))
+			},
+			want: []string{"every try got no answer within kvenv's per-try limit of 300ms and the vault's retries are used up",
+				"check that the pod can reach the vault", "Key Vault is healthy"},
+		},
+		"token endpoint": {
+			hang: func(f *fixture, kv *azurefake.KeyVault, cfg *Config) string {
+				cfg.Identity.AuthorityHost = f.behind(newFlaky(f.entra, tokenRequest, hangUntilAbandoned, -1))
+				return azurefake.StartLoopback(f.t, f.ca, kv).URL
+			},
+			want: []string{"could not get a token for workload identity",
+				"every try got no answer within kvenv's per-try limit of 300ms", "check that the pod can reach Entra ID at https://127.0.0.1:"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			kv := f.newVault()
+			kv.Allow(appIdentity)
+			cfg := f.config()
+			vault := tc.hang(f, kv, &cfg)
+			cfg.Refs = f.config(f.refsIn(kv, vault, 3)...).Refs
+			cfg.Retry.TryTimeout, cfg.Timeout = 300*time.Millisecond, time.Minute
+			lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
+			if len(lines) != 3 {
+				t.Fatalf("got %q, want one line per variable", lines)
+			}
+			for _, l := range lines {
+				requireAll(t, l, tc.want...)
+				if strings.Contains(l, "--timeout") {
+					t.Errorf("line %q\nblames --timeout=1m, which had not run out", l)
+				}
+			}
+		})
+	}
+}
+
 func TestFailedTLSHandshakesAreRetried(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

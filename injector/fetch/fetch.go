@@ -61,6 +61,9 @@ func (c Config) clientOptions() (azcore.ClientOptions, error) {
 		// Throttling is waited out with a spread, not counted as a failed try.
 		opts.PerRetryPolicies = []policy.Policy{newWaitOutThrottling(c.Retry)}
 	}
+	// The per-try limit goes below the waits, to bound network attempts only.
+	opts.Retry.TryTimeout = 0
+	opts.PerRetryPolicies = append(opts.PerRetryPolicies, limitEachTry{limit: c.Retry.TryTimeout})
 	if opts.Transport == nil {
 		client, err := NewHTTPClient(c.CABundle)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +35,8 @@ type fixture struct {
 	tokens    *azurefake.Tokens
 	entra     *azurefake.Entra
 	entraURL  string
+	apps      *federation
+	assertion string // the projected service-account token tokenFile holds
 	tokenFile string
 	dir       string
 	execSrc   string
@@ -46,16 +49,37 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, ca: ca, tokens: azurefake.NewTokens(), dir: t.TempDir()}
-	assertion := fakeJWT(clusterIssuer, saSubject)
-	f.entra = azurefake.NewEntra(azurefake.EntraOptions{
-		Tenant: tenant, Tokens: f.tokens,
-		Verify: azurefake.StaticAssertions(map[string]string{assertion: appIdentity}),
-	})
+	f := &fixture{t: t, ca: ca, tokens: azurefake.NewTokens(), dir: t.TempDir(), apps: &federation{}}
+	f.assertion = fakeJWT(clusterIssuer, saSubject)
+	f.apps.trust(appClientID, f.assertion, appIdentity)
+	f.entra = azurefake.NewEntra(azurefake.EntraOptions{Tenant: tenant, Tokens: f.tokens, Federation: f.apps.verify})
 	f.entraURL = azurefake.StartLoopback(t, ca, f.entra).URL
-	f.tokenFile = f.writeTemp("sa-token", assertion)
+	f.tokenFile = f.writeTemp("sa-token", f.assertion)
 	f.execSrc = f.writeTemp("kvenv-exec", "#!/bin/sh\n# stands in for the wrapper binary\n")
 	return f
+}
+
+// federation is the fake Entra ID's federated credentials, which a test may
+// add to while runs go on.
+type federation struct {
+	mu    sync.Mutex
+	creds map[azurefake.FederatedAssertion]string
+}
+
+// trust lets the application clientID sign in as identity with assertion.
+func (fd *federation) trust(clientID, assertion, identity string) {
+	fd.mu.Lock()
+	defer fd.mu.Unlock()
+	if fd.creds == nil {
+		fd.creds = map[azurefake.FederatedAssertion]string{}
+	}
+	fd.creds[azurefake.FederatedAssertion{ClientID: clientID, Assertion: assertion}] = identity
+}
+
+func (fd *federation) verify(clientID, assertion string) (string, error) {
+	fd.mu.Lock()
+	defer fd.mu.Unlock()
+	return azurefake.StaticFederation(fd.creds)(clientID, assertion)
 }
 
 // fakeJWT has the shape of a projected service-account token; only the

@@ -118,11 +118,17 @@ func tagged(cred azcore.TokenCredential, err error, id Identity) (azcore.TokenCr
 type tokenCredential struct{ azcore.TokenCredential }
 
 func (c tokenCredential) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	ctx, last := recordLastTry(ctx)
 	tok, err := c.TokenCredential.GetToken(ctx, o)
-	if err != nil {
-		return tok, &tokenError{err}
+	switch {
+	case err == nil:
+		return tok, nil
+	case last.get() != nil && ctx.Err() == nil:
+		// The retries ended on a try without an answer: say so, as the
+		// error azidentity returns no longer can.
+		return tok, &tokenError{last.get()}
 	}
-	return tok, nil
+	return tok, &tokenError{err}
 }
 
 // tokenError is non-retriable (the SDK would treat it so anyway); declaring

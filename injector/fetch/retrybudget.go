@@ -18,8 +18,9 @@ import (
 //
 // Only failures spend it (5xx, 408, transport errors and hung tries).
 // Throttling does not: a 429 with a usable Retry-After is waited out below
-// the SDK (waitOutThrottling) and never reaches it, and any other 429 keeps
-// the SDK's per-request retries, as before. Failing a throttled pod early
+// the SDK (waitOutThrottling) and never reaches it, nor does the wait
+// reach the per-try limit (limitEachTry bounds each attempt below the wait),
+// and any other 429 keeps the SDK's per-request retries, as before. Failing a throttled pod early
 // would only bring it back sooner, with a new token and challenge, to a
 // vault that asked for less traffic.
 type retryBudget struct {

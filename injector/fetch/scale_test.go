@@ -107,13 +107,15 @@ func simulatePods(t *testing.T, pods, perPod int) scaleRun {
 // podConfig is what the webhook gives a pod's init container, with the
 // production retry policy; each pod has its own client ID, volume and
 // connection pool (f.config makes a new one), as separate pods on separate
-// nodes would.
+// nodes would. Each client ID is an application with a federated credential
+// for the service account, as Entra ID requires, all allowed to read the vault.
 func podConfig(f *fixture, dir string, i int, refs []string) Config {
 	cfg := f.config(refs...)
 	cfg.Dir = dir
 	cfg.Timeout = scaleTimeout
 	cfg.Retry = DefaultRetry
 	cfg.Identity.WorkloadClientID = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+	f.apps.trust(cfg.Identity.WorkloadClientID, f.assertion, appIdentity)
 	return cfg
 }
 

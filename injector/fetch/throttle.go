@@ -22,7 +22,8 @@ import (
 //   - Retry-After says when the first slot frees, not when there is room for
 //     everyone, so a request may be throttled many times in a row: a 429
 //     means "wait", not "failed", so it does not use up the retries meant
-//     for errors. The try's context (--timeout) still bounds the wait.
+//     for errors. --timeout still bounds the wait; the per-try limit does
+//     not, as limitEachTry applies it below this policy, to each attempt.
 //   - A vault's requests wait as one (throttleLane), so a throttled pod does
 //     not keep one request per secret knocking.
 type waitOutThrottling struct {

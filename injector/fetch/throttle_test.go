@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -112,5 +113,36 @@ func TestThrottlingPastTimeoutIsNamedAsSuch(t *testing.T) {
 		"429 Too Many Requests", "raise --timeout")
 	if c := kv.Counts(); c.Throttled < 1 || c.Throttled > 3 {
 		t.Errorf("%d throttled answers in 2s with Retry-After 1s: want a wait of at least 1s between them", c.Throttled)
+	}
+}
+
+// TestThrottlingLongerThanATryIsWaitedOut: the per-try limit bounds each
+// attempt on the network, not the waits a throttling vault asks for. Six
+// secrets are throttled together with a Retry-After as long as the try
+// limit (the production retry policy, its 30 s limit scaled down to 1 s), so
+// each request's wait outlasts a try; waited out, every secret is fetched.
+// Counted as failed tries instead, six would overrun the vault's 4 retries.
+func TestThrottlingLongerThanATryIsWaitedOut(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	kv, vault := f.vault()
+	refs := f.refsIn(kv, vault, 6)
+	kv.Allow(appIdentity)
+	kv.GatherAuthorized(6) // all six are out, and throttled, at once
+	kv.InjectFaults(slices.Repeat([]azurefake.Fault{{Status: http.StatusTooManyRequests, RetryAfter: time.Second}}, 6)...)
+	cfg := f.config(refs...)
+	cfg.Retry = DefaultRetry
+	cfg.Retry.TryTimeout = time.Second
+	cfg.Timeout = time.Minute
+	if _, err := f.run(cfg); err != nil {
+		t.Fatalf("Run against a vault throttling longer than a try: %v", err)
+	}
+	for i := range 6 {
+		if got, want := f.readEnv(fmt.Sprintf("S%d", i), 0o400), fmt.Sprintf("value-s%d-fanout", i); got != want {
+			t.Errorf("S%d holds the wrong value", i)
+		}
+	}
+	if c := kv.Counts(); c.Throttled != 6 || c.Secrets != 6 {
+		t.Errorf("counts %+v, want 6 throttled, then 6 secrets", c)
 	}
 }

@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 )
 
@@ -45,7 +45,7 @@ func (f *fetcher) fetchAll(ctx context.Context, plans []*vaultPlan) {
 // another has failed for the whole vault (see vaultClient).
 func (f *fetcher) fetchVault(ctx context.Context, vp *vaultPlan) {
 	start := time.Now()
-	last := &lastFailure{}
+	last := newLastFailure(f.opts.Retry)
 	defer func() {
 		vp.elapsed = time.Since(start)
 		explainStalls(vp.targets, last.get())
@@ -78,14 +78,31 @@ func (f *fetcher) fetchVault(ctx context.Context, vp *vaultPlan) {
 // last failed attempt, retry budget and throttle lane.
 func (f *fetcher) vaultOptions(last *lastFailure) *azsecrets.ClientOptions {
 	opts := f.opts
-	opts.PerRetryPolicies = append(slices.Clone(opts.PerRetryPolicies), last)
-	for i, p := range opts.PerRetryPolicies {
-		if w, ok := p.(waitOutThrottling); ok {
-			opts.PerRetryPolicies[i] = w.forVault()
-		}
-	}
+	opts.PerRetryPolicies = perTryPoliciesFor(f.opts.PerRetryPolicies, last)
 	opts.Retry.ShouldRetry = newRetryBudget(opts.Retry).shouldRetry
 	return &opts
+}
+
+// perTryPoliciesFor is shared, the per-try policies of clientOptions, for
+// one vault: a throttle lane of its own, and last above the try limit, where
+// an abandoned try is told apart from the end of --timeout.
+func perTryPoliciesFor(shared []policy.Policy, last *lastFailure) []policy.Policy {
+	var ps []policy.Policy
+	for _, p := range shared {
+		switch p := p.(type) {
+		case waitOutThrottling:
+			ps = append(ps, p.forVault())
+		case limitEachTry:
+			ps = append(ps, last, p)
+			last = nil
+		default:
+			ps = append(ps, p)
+		}
+	}
+	if last != nil {
+		ps = append(ps, last)
+	}
+	return ps
 }
 
 // get waits for a slot, unless its vault fails meanwhile: slots held by

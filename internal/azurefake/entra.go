@@ -9,14 +9,51 @@ import (
 	"time"
 )
 
-// AssertionVerifier checks a client assertion (for workload identity, the
-// projected service-account token, verbatim) and says which identity it
-// proves. An end-to-end test verifies the token against the API server's
-// JWKS, as Entra ID does with a federated credential.
+// FederationVerifier checks a token request as Entra ID checks a federated
+// identity credential: clientID names the application, and the assertion
+// (for workload identity, the projected service-account token, verbatim)
+// must match one of that application's federated credentials. It returns
+// the identity the token is issued to. An *OAuthError chooses the refusal;
+// any other error is answered 401 invalid_client. An end-to-end test
+// verifies the token against the API server's JWKS.
+type FederationVerifier func(clientID, assertion string) (identity string, err error)
+
+// AssertionVerifier checks the assertion alone and says which identity it
+// proves.
+//
+// Deprecated: it cannot refuse a client_id that names another application,
+// so a client sending the wrong one passes; use a FederationVerifier
+// (EntraOptions.Federation).
 type AssertionVerifier func(assertion string) (identity string, err error)
 
+// FederatedAssertion is one federated credential as a static table knows
+// it: the application's client ID and the exact assertion it accepts.
+type FederatedAssertion struct{ ClientID, Assertion string }
+
+// StaticFederation accepts exactly the listed pairs, each signing in as the
+// identity it maps to. As Entra ID does, it refuses a client ID that no pair
+// names (AADSTS700016) and an assertion the named application has no
+// federated credential for (AADSTS70021). It only reads m.
+func StaticFederation(m map[FederatedAssertion]string) FederationVerifier {
+	return func(clientID, assertion string) (string, error) {
+		if id, ok := m[FederatedAssertion{ClientID: clientID, Assertion: assertion}]; ok {
+			return id, nil
+		}
+		for known := range m {
+			if known.ClientID == clientID {
+				return "", &OAuthError{Status: http.StatusBadRequest, Code: "invalid_grant",
+					Description: "AADSTS70021: No matching federated identity record found for presented assertion."}
+			}
+		}
+		return "", &OAuthError{Status: http.StatusBadRequest, Code: "unauthorized_client",
+			Description: fmt.Sprintf("AADSTS700016: Application with identifier '%s' was not found in the directory.", clientID)}
+	}
+}
+
 // StaticAssertions accepts exactly the listed assertions, each proving the
-// identity it maps to.
+// identity it maps to, whatever client_id comes with them.
+//
+// Deprecated: use StaticFederation, which also checks the client ID.
 func StaticAssertions(m map[string]string) AssertionVerifier {
 	return func(assertion string) (string, error) {
 		if id, ok := m[assertion]; ok {
@@ -26,10 +63,25 @@ func StaticAssertions(m map[string]string) AssertionVerifier {
 	}
 }
 
+// OAuthError is a refusal from the token endpoint: its status and its OAuth
+// error body.
+type OAuthError struct {
+	Status      int
+	Code        string // the error field: invalid_client, invalid_grant, unauthorized_client, ...
+	Description string // error_description, starting with its AADSTS code
+}
+
+func (e *OAuthError) Error() string { return e.Description }
+
 // EntraOptions configures the fake token endpoint.
 type EntraOptions struct {
-	Tenant   string
-	Tokens   *Tokens
+	Tenant string
+	Tokens *Tokens
+	// Federation decides whether a request's client ID and assertion sign in.
+	Federation FederationVerifier
+	// Verify is used only when Federation is nil.
+	//
+	// Deprecated: use Federation.
 	Verify   AssertionVerifier
 	TokenTTL time.Duration // default 1h
 }
@@ -99,9 +151,11 @@ func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, status, code, desc)
 		return
 	}
-	identity, err := e.opts.Verify(r.PostFormValue("client_assertion"))
+	identity, err := e.verify(r.PostFormValue("client_id"), r.PostFormValue("client_assertion"))
 	if err != nil {
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", err.Error())
+		refusal := &OAuthError{Status: http.StatusUnauthorized, Code: "invalid_client", Description: err.Error()}
+		errors.As(err, &refusal)
+		writeOAuthError(w, refusal.Status, refusal.Code, refusal.Description)
 		return
 	}
 	token := e.opts.Tokens.Issue(identity, resource, e.opts.TokenTTL)
@@ -109,6 +163,13 @@ func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_type": "Bearer", "access_token": token, "expires_in": ttl, "ext_expires_in": ttl,
 	})
+}
+
+func (e *Entra) verify(clientID, assertion string) (string, error) {
+	if e.opts.Federation != nil {
+		return e.opts.Federation(clientID, assertion)
+	}
+	return e.opts.Verify(assertion)
 }
 
 // checkTokenRequest validates the form; a non-empty code is an OAuth error.

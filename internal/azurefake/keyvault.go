@@ -116,7 +116,7 @@ func (kv *KeyVault) serveSecret(w http.ResponseWriter, r *http.Request) {
 	if !kv.gather.join(r.Context(), kv.faults.stopped) {
 		panic(http.ErrAbortHandler) // as a hung server would: no answer
 	}
-	if kv.injectFault(w) {
+	if kv.injectFault(w, r, grant) {
 		return
 	}
 	name, version := r.PathValue("name"), r.PathValue("version")
@@ -191,7 +191,7 @@ func (kv *KeyVault) lookup(name, version string) (secretVersion, bool) {
 }
 
 // injectFault answers with the next queued fault, if any.
-func (kv *KeyVault) injectFault(w http.ResponseWriter) bool {
+func (kv *KeyVault) injectFault(w http.ResponseWriter, r *http.Request, grant Grant) bool {
 	f, ok := kv.faults.next()
 	if !ok {
 		return false
@@ -203,6 +203,10 @@ func (kv *KeyVault) injectFault(w http.ResponseWriter) bool {
 	}
 	kv.counts.add(&kv.counts.faults)
 	kv.faults.spend()
+	if f.Status == http.StatusForbidden && f.Code != "" {
+		writeRefusal(w, f.Code, r, grant.Identity)
+		return true
+	}
 	writeFault(w, f)
 	return true
 }

@@ -10,7 +10,7 @@ type KeyVaultCounts struct {
 	Forbidden    int // 403: the identity may not read the secret
 	NotFound     int // 404: no such secret or version
 	Throttled    int // 429, injected or from the budget
-	Faults       int // other injected statuses (5xx)
+	Faults       int // other injected answers (5xx, 403 refusals by Fault.Code)
 	MaxInFlight  int // most requests held at once, to check the client's concurrency bound
 }
 

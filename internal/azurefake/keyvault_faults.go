@@ -10,7 +10,17 @@ import (
 type Fault struct {
 	Status     int           // e.g. 429, 500, 503
 	RetryAfter time.Duration // sent as Retry-After in whole seconds when > 0
+	// Code is the inner error code of a 403, with Key Vault's message for it:
+	// FirewallDenied or SecretDisabled. A missing permission
+	// (ForbiddenByPolicy) comes from Allow, not from a fault.
+	Code string
 }
+
+// Inner codes of Key Vault's 403 answers other than a missing permission.
+const (
+	FirewallDenied = "ForbiddenByFirewall" // the vault's network rules refuse the caller's address
+	SecretDisabled = "SecretDisabled"      // the secret (or the version asked for) is disabled
+)
 
 // faults holds the hooks later tests use to make a vault slow or unwilling.
 type faults struct {

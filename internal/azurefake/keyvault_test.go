@@ -167,6 +167,41 @@ func TestInjectedFaultsAreServedInOrderThenNormalAnswers(t *testing.T) {
 	}
 }
 
+// TestInjectedRefusalsCarryKeyVaultsInnerCodes: 403s other than a missing
+// permission have Key Vault's body, inner code and message.
+func TestInjectedRefusalsCarryKeyVaultsInnerCodes(t *testing.T) {
+	t.Parallel()
+	f := newVaultFixture(t)
+	f.kv.Put("db", "v")
+	f.kv.Allow("app")
+	f.kv.InjectFaults(Fault{Status: 403, Code: FirewallDenied}, Fault{Status: 403, Code: SecretDisabled})
+	for _, want := range []struct{ inner, message string }{
+		{"ForbiddenByFirewall", "Client address is not authorized and caller is not a trusted service.\r\nClient address: 127.0.0.1\r\n"},
+		{"SecretDisabled", "Operation get is not allowed on a disabled secret."},
+	} {
+		resp := f.get(t, "/secrets/db/", "app")
+		var body struct {
+			Error struct {
+				Code       string `json:"code"`
+				Message    string `json:"message"`
+				InnerError struct {
+					Code string `json:"code"`
+				} `json:"innererror"`
+			} `json:"error"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		e := body.Error
+		if resp.StatusCode != 403 || e.Code != "Forbidden" || e.InnerError.Code != want.inner || !strings.HasPrefix(e.Message, want.message) {
+			t.Errorf("got %d %+v, want 403 Forbidden with inner code %s and message %q", resp.StatusCode, e, want.inner, want.message)
+		}
+	}
+	if c := f.kv.Counts(); c.Faults != 2 || c.Forbidden != 0 {
+		t.Errorf("counts %+v, want 2 faults", c)
+	}
+}
+
 func TestBudgetThrottlesWithRetryAfterAndIgnores429s(t *testing.T) {
 	t.Parallel()
 	f := newVaultFixture(t)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -45,6 +46,23 @@ func writeForbidden(w http.ResponseWriter, identity, vaultHost string) {
 	msg := fmt.Sprintf("The user, group or application 'appid=%s' does not have secrets get permission on key vault '%s'.", identity, vaultHost)
 	writeJSON(w, http.StatusForbidden, kvError{kvErrorBody{
 		Code: "Forbidden", Message: msg, InnerError: &kvErrorBody{Code: "ForbiddenByPolicy"},
+	}})
+}
+
+// writeRefusal is a 403 for a reason other than permission, with Key
+// Vault's message for code; the firewall's names the caller's address.
+func writeRefusal(w http.ResponseWriter, code string, r *http.Request, identity string) {
+	msg := "injected refusal"
+	switch code {
+	case FirewallDenied:
+		addr, _, _ := net.SplitHostPort(r.RemoteAddr)
+		msg = fmt.Sprintf("Client address is not authorized and caller is not a trusted service.\r\nClient address: %s\r\nCaller: appid=%s\r\nVault: %s",
+			addr, identity, r.Host)
+	case SecretDisabled:
+		msg = "Operation get is not allowed on a disabled secret."
+	}
+	writeJSON(w, http.StatusForbidden, kvError{kvErrorBody{
+		Code: "Forbidden", Message: msg, InnerError: &kvErrorBody{Code: code},
 	}})
 }
 

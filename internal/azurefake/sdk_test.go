@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,11 @@ func newSDKFixture(t *testing.T) sdkFixture {
 
 func (f sdkFixture) workloadCredential(t *testing.T, entraURL, assertion string) azcore.TokenCredential {
 	t.Helper()
+	return f.workloadCredentialAs(t, entraURL, "client-1", assertion)
+}
+
+func (f sdkFixture) workloadCredentialAs(t *testing.T, entraURL, clientID, assertion string) azcore.TokenCredential {
+	t.Helper()
 	file := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(file, []byte(assertion), 0o600); err != nil {
 		t.Fatal(err)
@@ -55,7 +61,7 @@ func (f sdkFixture) workloadCredential(t *testing.T, entraURL, assertion string)
 	opts := f.opts
 	opts.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: entraURL + "/"}
 	cred, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
-		ClientOptions: opts, ClientID: "client-1", TenantID: testTenant, TokenFilePath: file,
+		ClientOptions: opts, ClientID: clientID, TenantID: testTenant, TokenFilePath: file,
 		DisableInstanceDiscovery: true,
 	})
 	if err != nil {
@@ -82,7 +88,7 @@ func (f sdkFixture) getSecret(t *testing.T, cred azcore.TokenCredential, name st
 func TestWorkloadIdentityThroughEntraAndKeyVault(t *testing.T) {
 	t.Parallel()
 	f := newSDKFixture(t)
-	entra := NewEntra(EntraOptions{Tenant: testTenant, Tokens: f.tokens, Verify: StaticAssertions(map[string]string{"sa-token": "app"})})
+	entra := NewEntra(EntraOptions{Tenant: testTenant, Tokens: f.tokens, Federation: StaticFederation(map[FederatedAssertion]string{{"client-1", "sa-token"}: "app"})})
 	cred := f.workloadCredential(t, StartLoopback(t, f.ca, entra).URL, "sa-token")
 	f.kv.Put("db", "ThisIsTest#123")
 	f.kv.Put("missing-acl", "x")
@@ -113,7 +119,7 @@ func TestWorkloadIdentityThroughEntraAndKeyVault(t *testing.T) {
 func TestNotFoundSurfacesAsSecretNotFound(t *testing.T) {
 	t.Parallel()
 	f := newSDKFixture(t)
-	entra := NewEntra(EntraOptions{Tenant: testTenant, Tokens: f.tokens, Verify: StaticAssertions(map[string]string{"sa": "app"})})
+	entra := NewEntra(EntraOptions{Tenant: testTenant, Tokens: f.tokens, Federation: StaticFederation(map[FederatedAssertion]string{{"client-1", "sa"}: "app"})})
 	cred := f.workloadCredential(t, StartLoopback(t, f.ca, entra).URL, "sa")
 	f.kv.Allow("app")
 	_, err := f.getSecret(t, cred, "absent")
@@ -126,13 +132,46 @@ func TestNotFoundSurfacesAsSecretNotFound(t *testing.T) {
 func TestRejectedAssertionIsAuthenticationFailure(t *testing.T) {
 	t.Parallel()
 	f := newSDKFixture(t)
-	entra := NewEntra(EntraOptions{Tenant: testTenant, Tokens: f.tokens, Verify: StaticAssertions(nil)})
+	entra := NewEntra(EntraOptions{Tenant: testTenant, Tokens: f.tokens, Federation: StaticFederation(map[FederatedAssertion]string{{"client-1", "sa"}: "app"})})
 	cred := f.workloadCredential(t, StartLoopback(t, f.ca, entra).URL, "forged")
 	f.kv.Put("db", "v")
 	_, err := f.getSecret(t, cred, "db")
 	var afe *azidentity.AuthenticationFailedError
-	if !errors.As(err, &afe) || afe.RawResponse == nil || afe.RawResponse.StatusCode != http.StatusUnauthorized {
-		t.Errorf("got %v, want AuthenticationFailedError with a 401 response", err)
+	if !errors.As(err, &afe) || afe.RawResponse == nil || afe.RawResponse.StatusCode != http.StatusBadRequest {
+		t.Errorf("got %v, want AuthenticationFailedError with a 400 response", err)
+	}
+}
+
+// TestTokenIsOnlyForTheApplicationTheAssertionIsFederatedWith: an assertion
+// signs in only as the application whose client ID comes with it, and only
+// if that application has a federated credential for it.
+func TestTokenIsOnlyForTheApplicationTheAssertionIsFederatedWith(t *testing.T) {
+	t.Parallel()
+	f := newSDKFixture(t)
+	entra := NewEntra(EntraOptions{Tenant: testTenant, Tokens: f.tokens, Federation: StaticFederation(map[FederatedAssertion]string{
+		{"client-1", "sa-one"}: "app-one",
+		{"client-2", "sa-two"}: "app-two",
+	})})
+	entraURL := StartLoopback(t, f.ca, entra).URL
+	f.kv.Put("db", "v")
+	f.kv.Allow("app-one")
+	f.kv.Allow("app-two")
+	for _, c := range []struct{ clientID, assertion, want string }{
+		{"client-2", "sa-two", ""},
+		{"client-2", "sa-one", "AADSTS70021"}, // another application's assertion
+		{"client-9", "sa-one", "AADSTS700016"},
+	} {
+		_, err := f.getSecret(t, f.workloadCredentialAs(t, entraURL, c.clientID, c.assertion), "db")
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("client %s with its own assertion: %v", c.clientID, err)
+			}
+			continue
+		}
+		var afe *azidentity.AuthenticationFailedError
+		if !errors.As(err, &afe) || afe.RawResponse == nil || afe.RawResponse.StatusCode != http.StatusBadRequest || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("client %s with assertion %s: got %v, want a 400 refusal with %s", c.clientID, c.assertion, err, c.want)
+		}
 	}
 }
 
