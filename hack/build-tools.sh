@@ -25,14 +25,21 @@ say() { echo "kvenv tools: $*" >&2; }
 have() { [ -x "$bin/$1" ] && [ "$(cat "$bin/.$1.version" 2>/dev/null)" = "$2" ]; }
 mark() { mkdir -p "$(dirname "$bin/.$1.version")"; echo "$2" >"$bin/.$1.version"; }
 
-# from_module DIR VERSION PKG NAME: go build PKG inside the tools module DIR.
+# from_module DIR VERSION PKG NAME [LDFLAGS]: go build PKG inside the tools
+# module DIR. VERSION is the cache mark: it changes whenever what is built does.
 from_module() {
-  local dir=$1 version=$2 pkg=$3 name=$4
+  local dir=$1 version=$2 pkg=$3 name=$4 ldflags=${5:-}
   have "$name" "$version" && return 0
   say "building $name $version (cold builds take minutes; cached afterwards)"
-  (cd "$here/tools/$dir" && go build -trimpath -ldflags=-s -o "$bin/$name" "$pkg")
+  (cd "$here/tools/$dir" && go build -trimpath -ldflags="-s $ldflags" -o "$bin/$name" "$pkg")
   mark "$name" "$version"
 }
+
+# Kubernetes built from the module proxy reports v0.0.0-master unless told
+# its version, and Helm refuses a chart's kubeVersion against that.
+kube_minor=${KUBE_VERSION#v1.}; kube_minor=${kube_minor%%.*}
+KUBE_LDFLAGS="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$kube_minor -X k8s.io/component-base/version.gitTreeState=clean"
+kube() { from_module kube "$KUBE_VERSION+version" "k8s.io/kubernetes/cmd/$1" "$1" "$KUBE_LDFLAGS"; }
 
 # installed PKG@VERSION NAME [TAGS]: go install a module that allows it.
 installed() {
@@ -49,13 +56,13 @@ installed() {
 
 build_apiserver() {
   from_module etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 etcd
-  from_module kube "$KUBE_VERSION" k8s.io/kubernetes/cmd/kube-apiserver kube-apiserver
+  kube kube-apiserver
 }
 
 build_cluster() {
   build_apiserver
   for c in kubelet kube-scheduler kube-controller-manager kubectl; do
-    from_module kube "$KUBE_VERSION" "k8s.io/kubernetes/cmd/$c" "$c"
+    kube "$c"
   done
   for c in containerd containerd-shim-runc-v2 ctr; do
     installed "github.com/containerd/containerd/v2/cmd/$c@$CONTAINERD_VERSION" "$c" "no_btrfs no_devmapper no_zfs"

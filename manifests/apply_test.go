@@ -144,10 +144,9 @@ func createNamespace(t *testing.T, c kubernetes.Interface, name string, labels m
 	}
 }
 
-// createAnnotatedPod creates a pod that asks for one Key Vault secret.
-func createAnnotatedPod(t *testing.T, c kubernetes.Interface, ns string) *corev1.Pod {
-	t.Helper()
-	pod := &corev1.Pod{
+// annotatedPod is a pod that asks for one Key Vault secret.
+func annotatedPod() *corev1.Pod {
+	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "app-", Annotations: map[string]string{
 			webhook.AnnotationVault:                     "myvault",
 			webhook.AnnotationEnvPrefix + "DB_PASSWORD": "DatasourcePassword",
@@ -156,7 +155,11 @@ func createAnnotatedPod(t *testing.T, c kubernetes.Interface, ns string) *corev1
 			Name: "app", Image: "registry.example/app:1", Command: []string{"/app", "--serve"},
 		}}},
 	}
-	got, err := c.CoreV1().Pods(ns).Create(context.Background(), pod, metav1.CreateOptions{})
+}
+
+func createAnnotatedPod(t *testing.T, c kubernetes.Interface, ns string) *corev1.Pod {
+	t.Helper()
+	got, err := c.CoreV1().Pods(ns).Create(context.Background(), annotatedPod(), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatalf("creating an annotated pod in %s: %v", ns, err)
 	}

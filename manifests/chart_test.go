@@ -12,6 +12,8 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8slabels "k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kvenv/kvenv/webhook"
 )
 
 const testDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -43,6 +45,11 @@ var chartCases = []struct {
 		}
 	}},
 	{"pull secrets readable", []string{"imagePullSecrets.read=true"}, checkPullSecretsRole},
+	{"one replica", []string{"replicaCount=1"}, func(t *testing.T, r rendered) {
+		if n := r.kinds()["PodDisruptionBudget"]; n != 0 {
+			t.Fatalf("one replica with minAvailable 1 must get no PodDisruptionBudget (it would block every drain), got %d", n)
+		}
+	}},
 	{"every setting reaches a flag", settingsSet, checkSettings},
 }
 
@@ -147,8 +154,11 @@ func checkWebhookConfig(t *testing.T, m *admissionv1.MutatingWebhookConfiguratio
 	if !reflect.DeepEqual(w.NamespaceSelector.MatchExpressions, wantSelector) {
 		t.Errorf("namespaceSelector %+v, want %+v", w.NamespaceSelector.MatchExpressions, wantSelector)
 	}
-	if len(w.MatchConditions) != 1 || !strings.Contains(w.MatchConditions[0].Expression, "startsWith('kvenv.io/')") {
-		t.Errorf("want the CEL condition on kvenv.io/ annotations: %+v", w.MatchConditions)
+	// What the conditions let through on a real API server is
+	// TestOptedOutPodsPassWhileKvenvIsDown's job.
+	if len(w.MatchConditions) != 2 || !strings.Contains(w.MatchConditions[0].Expression, "startsWith('kvenv.io/')") ||
+		!strings.Contains(w.MatchConditions[1].Expression, "'"+webhook.AnnotationInject+"'") {
+		t.Errorf("want the CEL conditions on kvenv.io/ annotations and on %s: %+v", webhook.AnnotationInject, w.MatchConditions)
 	}
 	if *w.FailurePolicy != admissionv1.Fail || *w.SideEffects != admissionv1.SideEffectClassNone ||
 		*w.TimeoutSeconds != 10 || *w.ReinvocationPolicy != admissionv1.IfNeededReinvocationPolicy {

@@ -19,6 +19,8 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"webhook.failurePolicy=Never", "- at '/webhook/failurePolicy': value must be one of 'Fail', 'Ignore'"},
 		{"tls.minVersion=1.1", "- at '/tls/minVersion': value must be one of '1.2', '1.3'"},
 		{"image.digest=latest", "- at '/image/digest': 'latest' does not match pattern"},
+		{"podDisruptionBudget.minAvailable=-1", "- at '/podDisruptionBudget/minAvailable': minimum: got -1, want 0"},
+		{"podDisruptionBudget.minAvailable=half", "- at '/podDisruptionBudget/minAvailable': 'half' does not match pattern"},
 	}
 	for _, c := range cases {
 		t.Run(c.set, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 var settingsSet = []string{
 	"webhook.failurePolicy=Ignore",
 	"webhook.timeoutSeconds=5",
+	"registry.lookupTimeout=3s", // below timeoutSeconds, as the chart requires
 	"webhook.objectSelector.matchLabels.team=payments",
 	"webhook.namespaceSelector.matchLabels.kvenv\\.io/injection=enabled",
 	"webhook.namespaceSelector.matchExpressions=null",
@@ -49,6 +50,7 @@ func checkSettings(t *testing.T, r rendered) {
 		"disable-instance-discovery": "true", "ca-bundle-file": "/etc/kvenv/ca/ca-bundle.pem",
 		"allowed-vaults": "team-a,team-b.vault.azure.cn", "zap-log-level": "debug",
 		"metrics-bind-address": "0", "tls-min-version": "1.3", "tls-cert-validity": "720h",
+		"registry-lookup-timeout": "3s",
 	}
 	got := args(t, d)
 	for k, v := range want {

@@ -45,6 +45,7 @@ needs quoting.
 {{- $r := $v.registry -}}
 {{- $a = append $a (printf "--registry-tag-ttl=%s" $r.tagTTL) -}}
 {{- $a = append $a (printf "--registry-cache-entries=%d" (int $r.cacheEntries)) -}}
+{{- include "kvenv.checkLookupTimeout" . -}}
 {{- $a = append $a (printf "--registry-lookup-timeout=%s" $r.lookupTimeout) -}}
 {{- range $host, $mirrors := $r.mirrors }}{{ $a = append $a (printf "--registry-mirror=%s=%s" $host (join "," $mirrors)) }}{{ end -}}
 {{- with $r.insecureHosts }}{{ $a = append $a (printf "--registry-insecure-hosts=%s" (join "," .)) }}{{ end -}}

@@ -94,3 +94,22 @@ app.kubernetes.io/component: webhook
 
 {{- define "kvenv.certDir" -}}/tls{{- end -}}
 {{- define "kvenv.caBundleDir" -}}/etc/kvenv/ca{{- end -}}
+
+{{/*
+"true" when the PodDisruptionBudget is rendered: enabled, and replicaCount
+above the pods it keeps, so that a drain can still evict one replica. A
+budget that keeps every replica (replicaCount 1 with minAvailable 1) would
+block `kubectl drain` forever. A percentage counts as the disruption
+controller counts it: of replicaCount, rounded up.
+*/}}
+{{- define "kvenv.pdbRendered" -}}
+{{- $pdb := .Values.podDisruptionBudget -}}
+{{- $replicas := int .Values.replicaCount -}}
+{{- $kept := 0 -}}
+{{- if kindIs "string" $pdb.minAvailable -}}
+{{- $kept = div (add (mul $replicas (trimSuffix "%" $pdb.minAvailable | atoi)) 99) 100 -}}
+{{- else -}}
+{{- $kept = int $pdb.minAvailable -}}
+{{- end -}}
+{{- if and $pdb.enabled (gt $replicas (int $kept)) }}true{{ end -}}
+{{- end -}}
