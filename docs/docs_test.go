@@ -176,8 +176,9 @@ func render(manifests string) (string, error) {
 	return out.String(), err
 }
 
-// TestQuickstartDenialAndLogLinesAreReal: the troubleshooting section quotes
-// the webhook's denial for a misspelt annotation; it must be what Mutate says.
+// TestQuickstartDenialIsReal: the troubleshooting section quotes the
+// webhook's denial for a misspelt annotation; it must be what Mutate says.
+// The init container's log lines are checked by TestQuickstartInitLogLinesAreReal.
 func TestQuickstartDenialIsReal(t *testing.T) {
 	page, _ := os.ReadFile(quickstart)
 	var app *appsv1.Deployment
@@ -246,7 +247,7 @@ func TestQuickstartKvenvCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds kvenv-webhook; run without -short")
 	}
-	bin := buildKvenvWebhook(t)
+	bin := buildCommand(t, "kvenv-webhook")
 	blocks := readBlocks(t, quickstart)
 	dir := t.TempDir()
 	produced := map[string]bool{}
@@ -315,15 +316,16 @@ func notInOrder(shown, output string) string {
 	return ""
 }
 
-func buildKvenvWebhook(t *testing.T) string {
+// buildCommand builds ./cmd/<name> into the test's temporary directory.
+func buildCommand(t *testing.T, name string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "kvenv-webhook")
+	bin := filepath.Join(t.TempDir(), name)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/kvenv-webhook")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/"+name)
 	cmd.Dir = ".."
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/kvenv-webhook: %v\n%s", err, out)
+		t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, out)
 	}
 	return bin
 }
