@@ -70,7 +70,7 @@ func newWorld(t *testing.T) *world {
 	enc := base64.RawURLEncoding.EncodeToString
 	assertion := enc([]byte(`{"alg":"RS256"}`)) + "." + enc([]byte(`{"iss":"https://oidc.test","sub":"system:serviceaccount:shop:api"}`)) + ".c2ln"
 	entra := azurefake.NewEntra(azurefake.EntraOptions{Tenant: tenant, Tokens: w.tokens,
-		Verify: azurefake.StaticAssertions(map[string]string{assertion: "shop-api"})})
+		Federation: azurefake.StaticFederation(map[azurefake.FederatedAssertion]string{{ClientID: clientID, Assertion: assertion}: "shop-api"})})
 	w.entraURL = azurefake.StartLoopback(t, ca, entra).URL
 	w.kv = azurefake.NewKeyVault(azurefake.KeyVaultOptions{Tenant: tenant, Tokens: w.tokens})
 	w.vault = azurefake.StartLoopback(t, ca, w.kv).URL

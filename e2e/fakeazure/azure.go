@@ -40,12 +40,12 @@ func Start(opts Options) (*Azure, error) {
 	a := &Azure{
 		CA:    ca,
 		Vault: azurefake.NewKeyVault(azurefake.KeyVaultOptions{Tenant: opts.Tenant, Tokens: tokens}),
-		Entra: azurefake.NewEntra(azurefake.EntraOptions{Tenant: opts.Tenant, Tokens: tokens, Verify: opts.Federation.Verify}),
+		Entra: azurefake.NewEntra(azurefake.EntraOptions{Tenant: opts.Tenant, Tokens: tokens, Federation: opts.Federation.SignIn}),
 	}
 	if a.vaultServer, err = serve(opts.ListenIP, ca, a.Vault); err != nil {
 		return nil, err
 	}
-	if a.entraServer, err = serve(opts.ListenIP, ca, opts.Federation.RequireClientID(a.Entra)); err != nil {
+	if a.entraServer, err = serve(opts.ListenIP, ca, a.Entra); err != nil {
 		a.Close()
 		return nil, err
 	}

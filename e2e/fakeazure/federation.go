@@ -8,11 +8,12 @@ package fakeazure
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/kvenv/kvenv/internal/azurefake"
 )
 
 // TokenExchangeAudience is the audience Azure workload identity tokens carry.
@@ -54,8 +55,8 @@ func NewFederation(fetchJWKS func(ctx context.Context) ([]byte, error), creds ..
 }
 
 // Verify checks the assertion's RS256 signature, lifetime, issuer, subject
-// and audience, and returns the client ID of the matching credential. It is
-// an azurefake.AssertionVerifier. Messages follow Entra ID's AADSTS codes.
+// and audience, and returns the client ID of the matching credential.
+// Messages follow Entra ID's AADSTS codes.
 func (f *Federation) Verify(assertion string) (string, error) {
 	tok, err := parseJWT(assertion)
 	if err != nil {
@@ -81,27 +82,17 @@ func (f *Federation) Verify(assertion string) (string, error) {
 	return "", fmt.Errorf("AADSTS700213: No matching federated identity record found for presented assertion subject '%s' of issuer '%s'", c.Subject, c.Issuer)
 }
 
-// RequireClientID wraps the fake token endpoint: the client_id a request
-// names must be the application the assertion is federated with, as in
-// Entra ID, where federated credentials belong to one application. Other
-// requests pass through untouched.
-func (f *Federation) RequireClientID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			next.ServeHTTP(w, r)
-			return
-		}
-		clientID := r.PostFormValue("client_id")
-		identity, err := f.Verify(r.PostFormValue("client_assertion"))
-		if err == nil && identity != clientID {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client", "error_description": fmt.Sprintf(
-				"AADSTS700213: No matching federated identity record found for presented assertion on application '%s'.", clientID)})
-			return
-		}
-		// A failed verification is answered by the endpoint itself, which
-		// runs the same check.
-		next.ServeHTTP(w, r)
-	})
+// SignIn is an azurefake.FederationVerifier: the assertion must be valid
+// (Verify) and federated with the application clientID names, as in Entra
+// ID, where federated credentials belong to one application.
+func (f *Federation) SignIn(clientID, assertion string) (string, error) {
+	identity, err := f.Verify(assertion)
+	if err != nil {
+		return "", err
+	}
+	if identity != clientID {
+		return "", &azurefake.OAuthError{Status: http.StatusBadRequest, Code: "invalid_grant", Description: fmt.Sprintf(
+			"AADSTS70021: No matching federated identity record found for presented assertion on application '%s'.", clientID)}
+	}
+	return identity, nil
 }

@@ -8,13 +8,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvenv/kvenv/internal/azurefake"
 )
 
 const testIssuer = "https://10.99.0.1:6443"
@@ -86,25 +87,19 @@ func TestFederationVerify(t *testing.T) {
 	}
 }
 
-func TestRequireClientID(t *testing.T) {
+// TestSignInNeedsTheFederatedApplication: the assertion signs in only as
+// the application its credential belongs to, as in Entra ID.
+func TestSignInNeedsTheFederatedApplication(t *testing.T) {
 	s := newSigner(t)
 	app := ServiceAccountSubject("sampleapp", "sampleapp")
 	fed := NewFederation(s.jwks, FederatedCredential{Issuer: testIssuer, Subject: app, ClientID: "app-id"})
-	reached := 0
-	h := fed.RequireClientID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached++ }))
 	token := s.token(t, saClaims(app, time.Now().Add(time.Hour)))
-	for clientID, wantReached := range map[string]bool{"app-id": true, "another-app": false} {
-		reached = 0
-		form := url.Values{"client_id": {clientID}, "client_assertion": {token}}
-		req := httptest.NewRequest(http.MethodPost, "/tenant/oauth2/v2.0/token", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if (reached == 1) != wantReached {
-			t.Errorf("client_id %s: passed on %v, want %v (status %d)", clientID, reached == 1, wantReached, rec.Code)
-		}
-		if !wantReached && rec.Code != http.StatusUnauthorized {
-			t.Errorf("client_id %s: status %d, want 401", clientID, rec.Code)
-		}
+	if id, err := fed.SignIn("app-id", token); err != nil || id != "app-id" {
+		t.Fatalf("the federated application: identity %q, error %v", id, err)
+	}
+	_, err := fed.SignIn("another-app", token)
+	var refusal *azurefake.OAuthError
+	if !errors.As(err, &refusal) || refusal.Status != http.StatusBadRequest || !strings.Contains(refusal.Description, "AADSTS70021") {
+		t.Errorf("another application: %v, want a 400 AADSTS70021 refusal", err)
 	}
 }

@@ -18,14 +18,6 @@ import (
 // verifies the token against the API server's JWKS.
 type FederationVerifier func(clientID, assertion string) (identity string, err error)
 
-// AssertionVerifier checks the assertion alone and says which identity it
-// proves.
-//
-// Deprecated: it cannot refuse a client_id that names another application,
-// so a client sending the wrong one passes; use a FederationVerifier
-// (EntraOptions.Federation).
-type AssertionVerifier func(assertion string) (identity string, err error)
-
 // FederatedAssertion is one federated credential as a static table knows
 // it: the application's client ID and the exact assertion it accepts.
 type FederatedAssertion struct{ ClientID, Assertion string }
@@ -50,19 +42,6 @@ func StaticFederation(m map[FederatedAssertion]string) FederationVerifier {
 	}
 }
 
-// StaticAssertions accepts exactly the listed assertions, each proving the
-// identity it maps to, whatever client_id comes with them.
-//
-// Deprecated: use StaticFederation, which also checks the client ID.
-func StaticAssertions(m map[string]string) AssertionVerifier {
-	return func(assertion string) (string, error) {
-		if id, ok := m[assertion]; ok {
-			return id, nil
-		}
-		return "", errors.New("AADSTS700213: No matching federated identity record found for presented assertion")
-	}
-}
-
 // OAuthError is a refusal from the token endpoint: its status and its OAuth
 // error body.
 type OAuthError struct {
@@ -79,11 +58,7 @@ type EntraOptions struct {
 	Tokens *Tokens
 	// Federation decides whether a request's client ID and assertion sign in.
 	Federation FederationVerifier
-	// Verify is used only when Federation is nil.
-	//
-	// Deprecated: use Federation.
-	Verify   AssertionVerifier
-	TokenTTL time.Duration // default 1h
+	TokenTTL   time.Duration // default 1h
 }
 
 // Entra is a fake Microsoft Entra ID serving what MSAL needs with instance
@@ -151,7 +126,7 @@ func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, status, code, desc)
 		return
 	}
-	identity, err := e.verify(r.PostFormValue("client_id"), r.PostFormValue("client_assertion"))
+	identity, err := e.opts.Federation(r.PostFormValue("client_id"), r.PostFormValue("client_assertion"))
 	if err != nil {
 		refusal := &OAuthError{Status: http.StatusUnauthorized, Code: "invalid_client", Description: err.Error()}
 		errors.As(err, &refusal)
@@ -163,13 +138,6 @@ func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_type": "Bearer", "access_token": token, "expires_in": ttl, "ext_expires_in": ttl,
 	})
-}
-
-func (e *Entra) verify(clientID, assertion string) (string, error) {
-	if e.opts.Federation != nil {
-		return e.opts.Federation(clientID, assertion)
-	}
-	return e.opts.Verify(assertion)
 }
 
 // checkTokenRequest validates the form; a non-empty code is an OAuth error.
