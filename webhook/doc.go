@@ -35,7 +35,11 @@
 // The wrapper binary the init container copies into the volume is always
 // 0555: every target must be able to execute it, and nobody may change it.
 // The directories it creates (bin, env) must let the same readers in, so
-// 0555 in every case: the file modes, not the directories, keep values in.
+// they are 0755 in every case (whatever kvenv-init's umask, and keeping the
+// setgid bit an fsGroup gives them): the file modes, not the directories,
+// keep values in. Only kvenv-init's user, their owner, may write in them,
+// and it has exited before any target starts; 0555 would not stop it, as
+// an owner can always change the mode back.
 // kvenv-init never runs as root: it is Pod Security "restricted" compliant
 // whatever the pod says.
 //

@@ -210,20 +210,45 @@ func TestValuesReachTheProgramWithArgvAndPIDUnchanged(t *testing.T) {
 
 func TestPATHFromValueFileIsSearched(t *testing.T) {
 	t.Parallel()
-	v := newVolume(t, true, nil)
-	v2 := newVolume(t, true, map[string]string{"PATH": "/nonexistent:" + "/also-not", helperModeEnv: "exit:3"})
-	// The value file's PATH replaces the process PATH, so the helper on the
-	// process PATH must not be found.
-	_, stderr, code := run(t, v2.command(testContext(t), []string{"PATH=" + v.helperDir}, helperName))
-	if code != 127 || !strings.Contains(stderr, `"`+helperName+`": not found in PATH=/nonexistent:/also-not`) {
-		t.Errorf("exit %d stderr %q; want 127 naming the program and the new PATH", code, stderr)
-	}
 	v3 := newVolume(t, true, map[string]string{helperModeEnv: "exit:3"})
 	if err := os.WriteFile(filepath.Join(v3.dir, "env", "PATH"), []byte(v3.helperDir), 0o400); err != nil {
 		t.Fatal(err)
 	}
 	if _, stderr, code := run(t, v3.command(testContext(t), []string{"PATH=/nonexistent"}, helperName)); code != 3 {
 		t.Errorf("exit %d stderr %q; want the helper's 3, found through the value file's PATH", code, stderr)
+	}
+}
+
+// A PATH set through kvenv.io/env.PATH is a Key Vault value: the messages
+// about the program it was searched for name the annotation, never the
+// value or one of its directories.
+func TestPATHFromValueFileIsNeverShown(t *testing.T) {
+	t.Parallel()
+	const secretPATH = "/nonexistent/s3cr3t-path-value:/also-not/s3cr3t-dir"
+	processPATH := newVolume(t, true, nil).helperDir
+	v := newVolume(t, true, map[string]string{"PATH": secretPATH})
+	// The value file's PATH replaces the process PATH, so the helper on the
+	// process PATH must not be found.
+	_, stderr, code := run(t, v.command(testContext(t), []string{"PATH=" + processPATH}, helperName))
+	want := `"` + helperName + `": not found in the PATH kvenv set from the pod's kvenv.io/env.PATH annotation`
+	if code != 127 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "make that secret's value list the program's directory") {
+		t.Errorf("exit %d stderr %q; want 127 naming the program and the annotation, and what to do", code, stderr)
+	}
+	leakcheck.Check(t, "kvenv-exec stderr", stderr, append(strings.Split(secretPATH, ":"), secretPATH)...)
+
+	// Found through that PATH, but exec fails: the message names the
+	// program as the command gave it, not the path it was found at.
+	for script, wantCode := range map[string]int{"#!/nonexistent/interpreter\n": 127, "not an executable\n": 126} {
+		secretDir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(secretDir, "prog"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		v := newVolume(t, true, map[string]string{"PATH": secretDir})
+		_, stderr, code := run(t, v.command(testContext(t), nil, "prog"))
+		if code != wantCode || !strings.Contains(stderr, `"prog" (found through the PATH kvenv set from the pod's kvenv.io/env.PATH annotation)`) {
+			t.Errorf("%q: exit %d stderr %q; want %d naming the program and the annotation", script, code, stderr, wantCode)
+		}
+		leakcheck.Check(t, "kvenv-exec stderr", stderr, secretDir)
 	}
 }
 
@@ -294,15 +319,23 @@ func TestMissingDoneIsRefused(t *testing.T) {
 func TestMissingProgramIs127(t *testing.T) {
 	t.Parallel()
 	v := newVolume(t, true, map[string]string{"DB_PASSWORD": password})
-	_, stderr, code := run(t, v.command(testContext(t), []string{"PATH=/usr/local/bin:/nowhere"}, "no-such-program"))
-	if code != 127 || !strings.Contains(stderr, `"no-such-program": not found in PATH=/usr/local/bin:/nowhere`) {
-		t.Errorf("exit %d stderr %q; want 127 naming the program and PATH", code, stderr)
+	runChecked := func(env []string, argv ...string) (string, int) {
+		t.Helper()
+		_, stderr, code := run(t, v.command(testContext(t), env, argv...))
+		leakcheck.Check(t, "kvenv-exec stderr", stderr, password)
+		return stderr, code
 	}
-	_, stderr, code = run(t, v.command(testContext(t), nil, "/nowhere/prog"))
+	// The container's own PATH comes from the pod spec or the image, which
+	// are no secret, so it is shown.
+	stderr, code := runChecked([]string{"PATH=/usr/local/bin:/nowhere"}, "no-such-program")
+	if code != 127 || !strings.Contains(stderr, `"no-such-program": not found in PATH=/usr/local/bin:/nowhere (the container's PATH)`) ||
+		!strings.Contains(stderr, "give the program's full path") {
+		t.Errorf("exit %d stderr %q; want 127 naming the program and PATH, and what to do", code, stderr)
+	}
+	stderr, code = runChecked(nil, "/nowhere/prog")
 	if code != 127 || !strings.Contains(stderr, `"/nowhere/prog"`) {
 		t.Errorf("absolute path: exit %d stderr %q; want 127", code, stderr)
 	}
-	leakcheck.Check(t, "kvenv-exec stderr", stderr, password)
 }
 
 func TestUsageWithoutDoubleDash(t *testing.T) {

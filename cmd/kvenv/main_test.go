@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,16 @@ type world struct {
 	dir      string
 	env      []string // the init container's environment
 	values   []string
+	// assertion is the service-account token the workload identity
+	// presents: a credential, which kvenv must never print either.
+	assertion string
+}
+
+// secrets is everything kvenv must never print: the secret values, the
+// federated assertion and every access token the fakes issued so far.
+func (w *world) secrets() []string {
+	secrets := append(slices.Clone(w.values), w.assertion)
+	return append(secrets, w.tokens.Issued()...)
 }
 
 // newWorld starts Entra ID and a vault with three secrets, of which the
@@ -68,9 +79,9 @@ func newWorld(t *testing.T) *world {
 	}
 	w := &world{ca: ca, tokens: azurefake.NewTokens(), dir: t.TempDir()}
 	enc := base64.RawURLEncoding.EncodeToString
-	assertion := enc([]byte(`{"alg":"RS256"}`)) + "." + enc([]byte(`{"iss":"https://oidc.test","sub":"system:serviceaccount:shop:api"}`)) + ".c2ln"
+	w.assertion = enc([]byte(`{"alg":"RS256"}`)) + "." + enc([]byte(`{"iss":"https://oidc.test","sub":"system:serviceaccount:shop:api"}`)) + ".c2ln"
 	entra := azurefake.NewEntra(azurefake.EntraOptions{Tenant: tenant, Tokens: w.tokens,
-		Federation: azurefake.StaticFederation(map[azurefake.FederatedAssertion]string{{ClientID: clientID, Assertion: assertion}: "shop-api"})})
+		Federation: azurefake.StaticFederation(map[azurefake.FederatedAssertion]string{{ClientID: clientID, Assertion: w.assertion}: "shop-api"})})
 	w.entraURL = azurefake.StartLoopback(t, ca, entra).URL
 	w.kv = azurefake.NewKeyVault(azurefake.KeyVaultOptions{Tenant: tenant, Tokens: w.tokens})
 	w.vault = azurefake.StartLoopback(t, ca, w.kv).URL
@@ -81,7 +92,7 @@ func newWorld(t *testing.T) *world {
 	w.kv.Allow("shop-api", "db-password", "tls-cert")
 
 	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
-	if err := os.WriteFile(tokenFile, []byte(assertion), 0o600); err != nil {
+	if err := os.WriteFile(tokenFile, []byte(w.assertion), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	w.env = []string{
@@ -118,8 +129,9 @@ func (w *world) kvenv(t *testing.T, env []string, args ...string) result {
 		t.Fatalf("running kvenv: %v", err)
 	}
 	r := result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
-	leakcheck.Check(t, "kvenv stdout", r.stdout, w.values...)
-	leakcheck.Check(t, "kvenv stderr", r.stderr, w.values...)
+	secrets := w.secrets()
+	leakcheck.Check(t, "kvenv stdout", r.stdout, secrets...)
+	leakcheck.Check(t, "kvenv stderr", r.stderr, secrets...)
 	return r
 }
 

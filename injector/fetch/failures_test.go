@@ -1,8 +1,8 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -374,7 +374,10 @@ func TestSignalStopIsNamedAsSuch(t *testing.T) {
 	kv.Allow(appIdentity)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // as signal.NotifyContext does on SIGTERM
-	err := Run(ctx, f.config("A="+vault+"/secrets/a"), io.Discard)
+	cfg := f.config("A=" + vault + "/secrets/a")
+	var out bytes.Buffer
+	err := Run(ctx, cfg, &out)
+	f.checkNoLeak(cfg, out.String(), err)
 	lines := errorLines(t, err)
 	requireAll(t, lines[0], "A: vault "+vault+" secret a: stopped (SIGTERM or SIGINT)")
 	noValuesWritten(t, f)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -41,6 +42,31 @@ type fixture struct {
 	dir       string
 	execSrc   string
 	values    []string // every secret value the fakes hold, for leak checks
+}
+
+// secrets is everything a run against cfg must never print: the secret
+// values, the fixture's federated assertion and the one cfg's token file
+// holds, and every access token the fake identity platform issued.
+func (f *fixture) secrets(cfg Config) []string {
+	f.t.Helper()
+	secrets := append(slices.Clone(f.values), f.assertion)
+	secrets = append(secrets, f.tokens.Issued()...)
+	if file := cfg.Identity.FederatedTokenFile; file != "" {
+		if assertion, err := os.ReadFile(file); err == nil && string(assertion) != f.assertion {
+			secrets = append(secrets, string(assertion))
+		}
+	}
+	return secrets
+}
+
+// checkNoLeak fails the test if Run's output or error shows a secret.
+func (f *fixture) checkNoLeak(cfg Config, out string, err error) {
+	f.t.Helper()
+	secrets := f.secrets(cfg)
+	leakcheck.Check(f.t, "summary", out, secrets...)
+	if err != nil {
+		leakcheck.Check(f.t, "error", err.Error(), secrets...)
+	}
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -156,10 +182,7 @@ func (f *fixture) run(cfg Config) (string, error) {
 	f.t.Helper()
 	var out bytes.Buffer
 	err := Run(context.Background(), cfg, &out)
-	leakcheck.Check(f.t, "summary", out.String(), f.values...)
-	if err != nil {
-		leakcheck.Check(f.t, "error", err.Error(), f.values...)
-	}
+	f.checkNoLeak(cfg, out.String(), err)
 	return out.String(), err
 }
 

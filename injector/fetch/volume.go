@@ -26,6 +26,11 @@ func (v volume) path(layoutPath string) string {
 	return filepath.Join(v.dir, strings.TrimPrefix(layoutPath, layout.MountPath))
 }
 
+// dirMode is the mode of the volume's directories (webhook/doc.go says
+// why): every reader of the value files must get in, and only kvenv-init's
+// user, who owns them, may write.
+const dirMode = 0o755
+
 // begin forgets any earlier completion, so kvenv-exec cannot start on a
 // rerun's half-written state, and installs the wrapper.
 func (v volume) begin(execSource string) error {
@@ -33,8 +38,8 @@ func (v volume) begin(execSource string) error {
 		return fmt.Errorf("removing the previous run's %s: %w", layout.DoneFile, err)
 	}
 	for _, d := range []string{layout.BinDir, layout.EnvDir} {
-		if err := os.MkdirAll(v.path(d), 0o755); err != nil {
-			return fmt.Errorf("creating %s: %w", v.path(d), err)
+		if err := makeDir(v.path(d)); err != nil {
+			return err
 		}
 	}
 	src, err := os.Open(execSource)
@@ -58,6 +63,25 @@ func (v volume) finish(values map[string]string) error {
 		return err
 	}
 	return writeFile(v.path(layout.DoneFile), strings.NewReader("done\n"), 0o444)
+}
+
+// makeDir creates dir with dirMode whatever the umask, which MkdirAll
+// applies and which would lock out the targets' users if it took group or
+// other read. The setgid bit a new directory inherits stays: with a pod
+// fsGroup the kubelet makes the volume setgid, so the files kvenv-init
+// writes get the fsGroup the targets read them through.
+func makeDir(dir string) error {
+	if err := os.MkdirAll(dir, dirMode); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	st, err := os.Stat(dir)
+	if err == nil {
+		err = os.Chmod(dir, st.Mode()&fs.ModeSetgid|dirMode)
+	}
+	if err != nil {
+		return fmt.Errorf("setting the mode of %s: %w", dir, err)
+	}
+	return nil
 }
 
 func removeOthers(dir string, keep map[string]string) error {

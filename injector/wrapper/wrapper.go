@@ -50,16 +50,17 @@ func Main(args, environ []string, stderr io.Writer) int {
 		return fail(stderr, ExitCannotRun, err.Error())
 	}
 	env := merge(environ, vars)
+	_, pathIsAValue := vars["PATH"]
 	prog, ok := lookPath(argv[0], env)
 	if !ok {
-		return fail(stderr, ExitNotFound, quote(argv[0])+": not found in PATH="+searchPath(env)+
-			" (the container's PATH after kvenv added its variables)")
+		return fail(stderr, ExitNotFound, notFound(argv[0], env, pathIsAValue))
 	}
 	err = syscall.Exec(prog, argv, env)
+	shown := showProgram(argv[0], prog, pathIsAValue)
 	if err == syscall.ENOENT {
-		return fail(stderr, ExitNotFound, quote(prog)+": no such file")
+		return fail(stderr, ExitNotFound, shown+": no such file (or its interpreter is missing)")
 	}
-	return fail(stderr, ExitCannotRun, "cannot execute "+quote(prog)+": "+err.Error())
+	return fail(stderr, ExitCannotRun, "cannot execute "+shown+": "+err.Error())
 }
 
 // command returns the argv after the leading "--".

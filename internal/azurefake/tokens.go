@@ -45,6 +45,18 @@ func (t *Tokens) Lookup(token string) (Grant, bool) {
 	return g, true
 }
 
+// Issued returns every token issued so far, expired or not, so tests can
+// check that none of them shows in what kvenv printed.
+func (t *Tokens) Issued() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tokens := make([]string, 0, len(t.byToken))
+	for token := range t.byToken {
+		tokens = append(tokens, token)
+	}
+	return tokens
+}
+
 func randomHex(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {

@@ -2,6 +2,7 @@ package leakcheck
 
 import (
 	"encoding/base64"
+	"strings"
 	"testing"
 )
 
@@ -26,9 +27,47 @@ func TestFindSeesEveryForm(t *testing.T) {
 
 func TestFindIgnoresCleanText(t *testing.T) {
 	t.Parallel()
-	values := []string{"ThisIsTest#123", "-----BEGIN KEY-----\nabc\n-----END KEY-----", ""}
+	// "Q" leaves no base64 character of its own 1 byte into a group: found
+	// that way, it would match any text at all.
+	values := []string{"ThisIsTest#123", "-----BEGIN KEY-----\nabc\n-----END KEY-----", "", "Q"}
 	text := "kvenv: vault=https://v secrets=2 env=PASSWORD,KEY names=pw,key\nkvenv: done"
 	if got := Find(values, text); len(got) != 0 {
 		t.Errorf("Find reported %d leaks in clean text", len(got))
+	}
+}
+
+// TestFindSeesAValueInsideALargerBase64Payload: a Secret's or ConfigMap's
+// data encodes a whole file, so a value in it starts wherever the file puts
+// it, not at a 3-byte boundary, and what follows it changes its last
+// characters.
+func TestFindSeesAValueInsideALargerBase64Payload(t *testing.T) {
+	t.Parallel()
+	// Encoded 1 or 2 bytes into a group, this value gives "+" and "/" in
+	// standard base64, where the URL alphabet has "-" and "_".
+	const password = "Th1s>Is?Test~123"
+	encodings := map[string]*base64.Encoding{
+		"standard": base64.StdEncoding, "URL": base64.URLEncoding, "raw URL": base64.RawURLEncoding,
+	}
+	for name, enc := range encodings {
+		for offset := range 6 {
+			payload := strings.Repeat("x", offset) + password + "\nDB_USER=app\n"
+			text := `{"data":{"app.env":"` + enc.EncodeToString([]byte(payload)) + `"}}`
+			if got := Find([]string{password}, text); len(got) != 1 {
+				t.Errorf("%s base64, value at offset %d: not found", name, offset)
+			}
+		}
+	}
+}
+
+func TestFindIgnoresAnUnrelatedBase64Payload(t *testing.T) {
+	t.Parallel()
+	values := []string{"ThisIsTest#123", "value-s0-fanout", "-----BEGIN KEY-----\nMIIBVwIBADANBgkqhkiG9w0BAQEFAAS\n-----END KEY-----"}
+	for offset := range 3 {
+		payload := strings.Repeat("x", offset) + "DB_PASSWORD=ThisIsNotTest#123\nvalue-s1-fanout\nkvenv.io/env.KEY: key\n"
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			if got := Find(values, "data: "+enc.EncodeToString([]byte(payload))); len(got) != 0 {
+				t.Errorf("offset %d: Find reported %d leaks in an unrelated payload", offset, len(got))
+			}
+		}
 	}
 }
