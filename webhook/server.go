@@ -3,7 +3,11 @@ package webhook
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
@@ -77,9 +81,18 @@ func NewManager(rc *rest.Config, opts ServerOptions) (manager.Manager, error) {
 	if err := mgr.AddReadyzCheck("webhook", server.StartedChecker()); err != nil {
 		return nil, err
 	}
+	namespaces := &namespaceInformer{cache: mgr.GetCache()}
+	if err := mgr.Add(namespaces); err != nil {
+		return nil, err
+	}
+	// Ready only once the namespaces are cached: until then every admission
+	// would wait for them.
+	if err := mgr.AddReadyzCheck("namespaces", namespaces.synced); err != nil {
+		return nil, err
+	}
 	handler := &Handler{
 		Config:     opts.Config,
-		Namespaces: &cachedNamespaces{cached: mgr.GetClient(), live: mgr.GetAPIReader()},
+		Namespaces: &cachedNamespaces{cached: mgr.GetClient(), live: mgr.GetAPIReader(), timeout: NamespaceLookupTimeout},
 		Images:     opts.Images,
 		Metrics:    NewMetrics(registerer(opts.Registerer)),
 		Log:        log.Log.WithName("admission"), // once, not per admission
@@ -96,21 +109,76 @@ func registerer(r prometheus.Registerer) prometheus.Registerer {
 	return r
 }
 
+// NamespaceLookupTimeout bounds reading one pod's namespace. It is well
+// below the webhook's timeoutSeconds (10s by default; the image look-ups
+// follow it), so a cache that cannot sync ends the admission with kvenv's
+// message instead of the API server's "context deadline exceeded".
+const NamespaceLookupTimeout = 2 * time.Second
+
+// namespaceRights is what kvenv needs to read namespaces, named wherever
+// reading them fails.
+const namespaceRights = "get, list and watch on namespaces, cluster-wide (the chart's ClusterRole grants them)"
+
+// namespaceInformer starts the namespace informer with the manager instead
+// of at the first admission, and tells readiness whether it has synced. It
+// is a runnable of its own, started once the manager's caches are, rather
+// than an informer requested before mgr.Start: the manager waits for the
+// informers it knows of to sync before it starts anything else or can stop,
+// and an informer that cannot list namespaces would hold up the self-managed
+// TLS rotator and shutdown for good.
+type namespaceInformer struct {
+	cache     cache.Cache
+	hasSynced atomic.Pointer[func() bool] // nil until Start has the informer
+}
+
+// NeedLeaderElection is false: every replica admits pods.
+func (n *namespaceInformer) NeedLeaderElection() bool { return false }
+
+func (n *namespaceInformer) Start(ctx context.Context) error {
+	informer, err := n.cache.GetInformer(ctx, &corev1.Namespace{}, cache.BlockUntilSynced(false))
+	if err != nil {
+		return fmt.Errorf("kvenv: starting the namespace informer: %w", err)
+	}
+	n.hasSynced.Store(ptr.To(informer.HasSynced))
+	return nil
+}
+
+func (n *namespaceInformer) synced(*http.Request) error {
+	if f := n.hasSynced.Load(); f != nil && (*f)() {
+		return nil
+	}
+	return fmt.Errorf("kvenv has not read the cluster's namespaces yet; its ServiceAccount needs %s", namespaceRights)
+}
+
 // cachedNamespaces reads namespaces from the informer cache, and live when
 // the cache has not seen a namespace created a moment ago.
 type cachedNamespaces struct {
-	cached client.Reader
-	live   client.Reader
+	cached  client.Reader
+	live    client.Reader
+	timeout time.Duration
 }
 
 func (c *cachedNamespaces) NamespaceAnnotations(ctx context.Context, name string) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	ns := &corev1.Namespace{}
 	err := c.cached.Get(ctx, client.ObjectKey{Name: name}, ns)
 	if apierrors.IsNotFound(err) {
 		err = c.live.Get(ctx, client.ObjectKey{Name: name}, ns)
 	}
 	if err != nil {
-		return nil, err
+		return nil, c.explain(ctx, err)
 	}
 	return ns.Annotations, nil
+}
+
+// explain says what a failed read needs; the handler names the namespace.
+func (c *cachedNamespaces) explain(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("not read within %s: kvenv's ServiceAccount needs %s, and the API server must answer: %w", c.timeout, namespaceRights, err)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("kvenv's ServiceAccount needs %s: %w", namespaceRights, err)
+	}
+	return err
 }
