@@ -33,19 +33,36 @@ What maps:
   useVMManagedIdentity +                kvenv.io/client-id: <userAssignedIdentityID>
     userAssignedIdentityID
   useVMManagedIdentity alone            nothing: the node's system-assigned identity
-                                        signs in, as before (reported)
+                                        signs in, as before (reported); left as is if
+                                        the pod has a workload identity (label
+                                        azure.workload.identity/use: "true"), which
+                                        kvenv would use instead
   clientID (workload identity)          nothing on the pod: kvenv uses the pod's own
                                         workload identity; the service account must be
                                         annotated azure.workload.identity/client-id and
                                         federated (reported)
-  tenantId                              nothing: the identity brings its tenant
+  tenantId                              with clientID: nothing on the pod; kvenv signs
+                                        in to the tenant of the service account's
+                                        azure.workload.identity/tenant-id annotation,
+                                        else the cluster's: annotate it with tenantId
+                                        unless that is the cluster's tenant (reported).
+                                        With a managed identity: nothing, it signs in
+                                        to its own tenant
+  objectType secret                     the value as stored: for a secret that backs a
+                                        certificate stored as PFX, the PFX in base64
+                                        where the driver wrote PEM (each object is
+                                        reported: check it)
   the CSI volume and its mounts         removed, unless the manifests show that its
-                                        files are read or its Secret is still used
+                                        files are read or its Secret is still used,
+                                        by the workload or by another one of the
+                                        input that does not mount the class
   the SecretProviderClass               dropped from the output when nothing in it
                                         needs it any more; kubectl apply does not
                                         delete it from the cluster (reported)
   a container list other than           kvenv.io/containers
     all of spec.containers
+  no metadata.namespace on the          taken to be the other's namespace, where
+    SecretProviderClass or workload     kubectl apply -n puts both (reported)
 
 What does not map (reported, left as is):
   usePodIdentity (deprecated; move to workload identity first); no identity
@@ -55,7 +72,8 @@ What does not map (reported, left as is):
   produce; optional secretKeyRefs; variables Kubernetes expands as $(VAR); one
   variable from different secrets in two containers; several
   SecretProviderClasses (or vaults) in one pod; files read from the mount;
-  pod templates that already carry different kvenv.io annotations.
+  pod templates that already carry different kvenv.io annotations; pod
+  templates that take part in a YAML alias (&anchor, *alias).
 
 Flags:
 `

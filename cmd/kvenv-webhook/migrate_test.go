@@ -86,10 +86,18 @@ func TestMigrateHelpSaysWhatMaps(t *testing.T) {
 	for _, want := range []string{
 		"kvenv.io/vault", "kvenv.io/client-id: <userAssignedIdentityID>", "azure.workload.identity/client-id",
 		"usePodIdentity", "objectType key or cert", "kubernetes.io/tls", "envFrom", "standard error", "-f",
+		// tenantId of a workload identity goes to the service account; a
+		// certificate's secret comes as PFX; a workload identity label
+		// displaces the node's identity; aliased templates stay.
+		"azure.workload.identity/tenant-id", "the PFX in base64", "kvenv would use instead", "YAML alias",
 	} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, stderr.String())
 		}
+	}
+	// Only a managed identity brings its own tenant.
+	if strings.Contains(stderr.String(), "the identity brings its tenant") {
+		t.Errorf("help says every identity brings its tenant:\n%s", stderr.String())
 	}
 }
 

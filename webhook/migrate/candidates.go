@@ -17,6 +17,7 @@ type candidate struct {
 	envIndex  int
 	variable  string
 	reference string // the kvenv.io/env.<VAR> value
+	object    string // the Key Vault secret's name
 }
 
 func (ct container) key() string { return ct.field + "/" + strconv.Itoa(ct.index) }
@@ -35,12 +36,12 @@ func (r *run) candidates(w *workload, c *providerClass) (out []candidate, consid
 				continue
 			}
 			considered++
-			ref, problem := c.translate(e, s)
+			obj, problem := c.translate(e, s)
 			if problem != "" {
 				r.add(LeftAsIs, w.obj, "env %s of container %s: %s", e.Name, ct.c.Name, problem)
 				continue
 			}
-			out = append(out, candidate{ct: ct, envIndex: i, variable: e.Name, reference: ref})
+			out = append(out, candidate{ct: ct, envIndex: i, variable: e.Name, reference: obj.reference(), object: obj.Name})
 		}
 		for _, ef := range ct.c.EnvFrom {
 			if ef.SecretRef == nil {
@@ -56,30 +57,30 @@ func (r *run) candidates(w *workload, c *providerClass) (out []candidate, consid
 	return out, considered
 }
 
-// translate returns the kvenv.io/env value for one secretKeyRef entry, or
+// translate returns the object kvenv fetches for one secretKeyRef entry, or
 // why there is none.
-func (c *providerClass) translate(e corev1.EnvVar, s syncedSecret) (ref, problem string) {
+func (c *providerClass) translate(e corev1.EnvVar, s syncedSecret) (obj vaultObject, problem string) {
 	key := e.ValueFrom.SecretKeyRef.Key
 	file, ok := s.keys[key]
 	switch {
 	case s.problem != "":
-		return "", s.problem
+		return vaultObject{}, s.problem
 	case e.ValueFrom.SecretKeyRef.Optional != nil && *e.ValueFrom.SecretKeyRef.Optional:
-		return "", "the secretKeyRef is optional; kvenv fails the pod when a secret is missing rather than leave the variable unset"
+		return vaultObject{}, "the secretKeyRef is optional; kvenv fails the pod when a secret is missing rather than leave the variable unset"
 	case !ok:
-		return "", fmt.Sprintf("key %s of Secret %s is not produced by the secretObjects of SecretProviderClass %s (it syncs %s)",
+		return vaultObject{}, fmt.Sprintf("key %s of Secret %s is not produced by the secretObjects of SecretProviderClass %s (it syncs %s)",
 			key, s.name, c.obj.name, strings.Join(sortedKeys(s.keys), ", "))
 	}
-	obj, ok := c.objects[file]
+	obj, ok = c.objects[file]
 	switch {
 	case !ok:
-		return "", fmt.Sprintf("key %s of Secret %s comes from object %s, which is not among the objects of SecretProviderClass %s", key, s.name, file, c.obj.name)
+		return vaultObject{}, fmt.Sprintf("key %s of Secret %s comes from object %s, which is not among the objects of SecretProviderClass %s", key, s.name, file, c.obj.name)
 	case obj.problem() != "":
-		return "", obj.problem()
+		return vaultObject{}, obj.problem()
 	case !secretref.ValidEnvName(e.Name):
-		return "", "not a portable variable name (letters, digits and _, not starting with a digit), which kvenv requires"
+		return vaultObject{}, "not a portable variable name (letters, digits and _, not starting with a digit), which kvenv requires"
 	}
-	return obj.reference(), ""
+	return obj, ""
 }
 
 func (c *providerClass) envFromHint(prefix string, s syncedSecret) string {

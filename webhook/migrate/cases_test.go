@@ -48,6 +48,27 @@ func TestTutorialBecomesAnnotations(t *testing.T) {
 	}
 	assertFinding(t, res, Note, "SecretProviderClass sample-spc", "dropped from the output")
 	assertFinding(t, res, Note, "Deployment sampleapp", "kvenv.io/client-id 6b3a3c4e-1f0d-4b8e-9a55-1c2d3e4f5a6b")
+	// A managed identity signs in to its own tenant: nothing to say about tenantId.
+	for _, f := range res.Findings {
+		if strings.Contains(f.Message, "tenant") {
+			t.Errorf("tenant note for a managed identity: %s", f)
+		}
+	}
+}
+
+// The manifests cannot show whether a secret backs a certificate, whose PFX
+// the CSI driver turned into PEM: each moved object asks for that check.
+func TestEachMovedObjectAsksForTheCertificateCheck(t *testing.T) {
+	res := migrateFile(t, "testdata/in/tutorial.yaml")
+	for _, obj := range [][2]string{
+		{"DatasourceURL", "SPRING_DATASOURCE_URL"},
+		{"DatasourceUsername", "SPRING_DATASOURCE_USERNAME"},
+		{"DatasourcePassword", "SPRING_DATASOURCE_PASSWORD"},
+	} {
+		assertFinding(t, res, Note, "Deployment sampleapp", "certificate check: "+obj[0]+" ("+obj[1]+"): if this Key Vault secret backs a certificate stored as PFX "+
+			"(az keyvault secret show --vault-name myvault --name "+obj[0]+` --query contentType prints "application/x-pkcs12"), `+
+			"the CSI driver gave the variable PEM (private key and certificate chain) and kvenv gives the value as stored, the PFX in base64")
+	}
 }
 
 func TestEachUntranslatablePartIsReported(t *testing.T) {
@@ -144,6 +165,9 @@ func TestPartlyTranslatedWorkloads(t *testing.T) {
 		}
 		assertFinding(t, res, Note, "CronJob reports/nightly-report", "service account reporter must carry annotation azure.workload.identity/client-id: 0f2a9c1e-5b7d-4e3a-8c6f-2d1b0a9e8f7c")
 		assertFinding(t, res, Note, "CronJob reports/nightly-report", `lacks label azure.workload.identity/use: "true"`)
+		assertFinding(t, res, Note, "CronJob reports/nightly-report", "the SecretProviderClass signed in to tenantId 72f988bf-86f1-41af-91ab-2d7cd011db47; "+
+			"kvenv signs in to the tenant of service account reporter's annotation azure.workload.identity/tenant-id, else the cluster's tenant: "+
+			"unless 72f988bf-86f1-41af-91ab-2d7cd011db47 is the cluster's tenant, annotate service account reporter with azure.workload.identity/tenant-id: 72f988bf-86f1-41af-91ab-2d7cd011db47")
 	})
 	t.Run("node identity: nothing on the pod, reported", func(t *testing.T) {
 		res := migrateFile(t, "testdata/in/node-identity.yaml")
@@ -163,22 +187,23 @@ func TestPartlyTranslatedWorkloads(t *testing.T) {
 
 func TestIdentityMapping(t *testing.T) {
 	cases := []struct {
-		name                        string
-		params                      map[string]string
-		clientID, workloadID, block string
-		node                        bool
+		name                                string
+		params                              map[string]string
+		clientID, workloadID, tenant, block string
+		node                                bool
 	}{
-		{"workload identity", map[string]string{"clientID": "w"}, "", "w", "", false},
-		{"user-assigned node identity", map[string]string{"useVMManagedIdentity": "true", "userAssignedIdentityID": "u"}, "u", "", "", false},
-		{"system-assigned node identity", map[string]string{"useVMManagedIdentity": "True"}, "", "", "", true},
-		{"pod identity", map[string]string{"usePodIdentity": "true", "clientID": "w"}, "", "", "usePodIdentity", false},
-		{"two identities", map[string]string{"useVMManagedIdentity": "true", "clientID": "w"}, "", "", "both clientID", false},
-		{"service principal", map[string]string{"useVMManagedIdentity": "false"}, "", "", "service principal", false},
+		{"workload identity", map[string]string{"clientID": "w"}, "", "w", "", "", false},
+		{"workload identity in a tenant", map[string]string{"clientID": "w", "tenantId": "t"}, "", "w", "t", "", false},
+		{"user-assigned node identity", map[string]string{"useVMManagedIdentity": "true", "userAssignedIdentityID": "u", "tenantId": "t"}, "u", "", "", "", false},
+		{"system-assigned node identity", map[string]string{"useVMManagedIdentity": "True", "tenantId": "t"}, "", "", "", "", true},
+		{"pod identity", map[string]string{"usePodIdentity": "true", "clientID": "w"}, "", "", "", "usePodIdentity", false},
+		{"two identities", map[string]string{"useVMManagedIdentity": "true", "clientID": "w"}, "", "", "", "both clientID", false},
+		{"service principal", map[string]string{"useVMManagedIdentity": "false"}, "", "", "", "service principal", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			id := identityOf(c.params)
-			if id.clientID != c.clientID || id.workloadClientID != c.workloadID || id.nodeIdentity != c.node {
+			if id.clientID != c.clientID || id.workloadClientID != c.workloadID || id.tenantID != c.tenant || id.nodeIdentity != c.node {
 				t.Errorf("got %+v", id)
 			}
 			if (c.block == "") != (id.blocker == "") || !strings.Contains(id.blocker, c.block) {
@@ -190,10 +215,10 @@ func TestIdentityMapping(t *testing.T) {
 
 func TestUnreadableInputIsAnError(t *testing.T) {
 	for name, in := range map[string]string{
-		"not YAML":          "kind: Pod\n  name: [unclosed\n",
-		"not an object":     "- just\n- a list\n",
-		"wrong field types": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  template:\n    spec:\n      containers: yes\n",
-		"bad objects param": "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: x}\nspec: {provider: azure, parameters: [1]}\n",
+		"not YAML":                        "kind: Pod\n  name: [unclosed\n",
+		"not an object":                   "- just\n- a list\n",
+		"wrong field types":               "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  template:\n    spec:\n      containers: yes\n",
+		"parameters not a map of strings": "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: x}\nspec: {provider: azure, parameters: [1]}\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Migrate([]byte(in)); err == nil {
@@ -201,6 +226,29 @@ func TestUnreadableInputIsAnError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A malformed objects parameter is readable input (parameters are strings):
+// the class is kept and its workloads are left as is, with the reason.
+func TestMalformedObjectsParameterBlocksTheClass(t *testing.T) {
+	raw, err := os.ReadFile("testdata/in/tutorial.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, end := bytes.Index(raw, []byte("    objects: |")), bytes.Index(raw, []byte("  secretObjects:"))
+	if start < 0 || end < start {
+		t.Fatal("tutorial.yaml: no objects parameter")
+	}
+	in := append(append(append([]byte{}, raw[:start]...), "    objects: \"array: [unclosed\"\n"...), raw[end:]...)
+	res, err := Migrate(in)
+	if err != nil {
+		t.Fatalf("a malformed objects value is reported, not an error: %v", err)
+	}
+	if !bytes.Equal(res.Manifests, in) {
+		t.Errorf("output differs from input:\n%s", res.Manifests)
+	}
+	assertFinding(t, res, LeftAsIs, "Deployment sampleapp", "SecretProviderClass sample-spc: the objects parameter is not the provider's `array:` of YAML strings")
+	assertFinding(t, res, LeftAsIs, "SecretProviderClass sample-spc", "kept in the output: the objects parameter is not")
 }
 
 // Every workload of every output decodes strictly into its Kubernetes type.

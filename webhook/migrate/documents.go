@@ -52,9 +52,14 @@ func (o *object) String() string {
 }
 
 // decode reads a node into a Kubernetes type through its JSON tags, the way
-// kubectl reads manifests.
+// kubectl reads manifests. Aliases are expanded first: on its own, the part
+// would name anchors it does not hold.
 func decode(n *yaml.Node, into any) error {
-	raw, err := yaml.Marshal(n)
+	expanded, err := expandAliases(n)
+	if err != nil {
+		return err
+	}
+	raw, err := yaml.Marshal(expanded)
 	if err != nil {
 		return err
 	}

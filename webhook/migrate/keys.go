@@ -23,4 +23,10 @@ const (
 	// workloadIdentityClientID is the service account annotation that names
 	// the identity a federated service account stands for.
 	workloadIdentityClientID = "azure.workload.identity/client-id"
+	// workloadIdentityTenantID is the service account annotation that names
+	// the tenant the pod signs in to; without it, the cluster's tenant.
+	workloadIdentityTenantID = "azure.workload.identity/tenant-id"
+	// federatedTokenEnv, set in a container, makes kvenv sign in with the
+	// pod's workload identity rather than the node's.
+	federatedTokenEnv = "AZURE_FEDERATED_TOKEN_FILE"
 )

@@ -32,9 +32,16 @@ func Migrate(manifests []byte) (Result, error) {
 			}
 		}
 	}
+	// Two passes: a CSI volume may go only if no other workload still reads
+	// the Secret it keeps synced, which is known once every workload's
+	// env entries are decided.
 	for _, w := range workloads {
-		r.migrateWorkload(w)
+		r.planWorkload(w)
 	}
+	for _, w := range workloads {
+		r.finishWorkload(w, workloads)
+	}
+	r.markNeeded(workloads)
 	r.dropClasses()
 	out, err := writeDocuments(docs)
 	if err != nil {
@@ -96,17 +103,44 @@ func (r *run) index(o *object, workloads *[]*workload) error {
 	return nil
 }
 
-// classesSyncing are the classes in namespace ns whose secretObjects create
-// a Secret with this name.
+// classesSyncing are the classes whose secretObjects create a Secret with
+// this name in namespace ns: those of ns itself, else those that may end up
+// there (see sameNamespace).
 func (r *run) classesSyncing(ns, secret string) []*providerClass {
-	var out []*providerClass
+	return r.classesWhere(ns, func(c *providerClass) bool { _, ok := c.secrets[secret]; return ok })
+}
+
+// classesNamed are the classes a pod of namespace ns mounts under name. Of
+// two manifests of one class, the later one is what kubectl leaves applied.
+func (r *run) classesNamed(ns, name string) []*providerClass {
+	if c := r.classes[classKey{ns, name}]; c != nil {
+		return []*providerClass{c}
+	}
+	return r.classesWhere(ns, func(c *providerClass) bool { return c.obj.name == name })
+}
+
+// classesWhere are the classes that match and are in namespace ns; failing
+// those, the ones that may be there once applied.
+func (r *run) classesWhere(ns string, match func(*providerClass) bool) []*providerClass {
+	var exact, maybe []*providerClass
 	for _, c := range r.classOrder {
-		if _, ok := c.secrets[secret]; ok && c.obj.namespace == ns {
-			out = append(out, c)
+		switch {
+		case !match(c):
+		case c.obj.namespace == ns:
+			exact = append(exact, c)
+		case sameNamespace(c.obj.namespace, ns):
+			maybe = append(maybe, c)
 		}
 	}
-	return out
+	if len(exact) > 0 {
+		return exact
+	}
+	return maybe
 }
+
+// sameNamespace: an object without metadata.namespace goes where it is
+// applied (kubectl apply -n NS), so it may share the other's namespace.
+func sameNamespace(a, b string) bool { return a == b || a == "" || b == "" }
 
 // dropClasses removes every translatable class that no workload in the
 // output still needs, and says what that means in the cluster.
@@ -117,7 +151,12 @@ func (r *run) dropClasses() {
 			continue
 		}
 		if len(c.neededBy) > 0 {
-			r.add(Note, c.obj, "kept in the output: still used by %s", strings.Join(c.neededBy, ", "))
+			r.add(Note, c.obj, "kept in the output: still used by %s", strings.Join(uniq(c.neededBy), ", "))
+			continue
+		}
+		if anchorsUsedOutside(c.obj.doc.node, c.obj.node) {
+			r.add(Note, c.obj, "kept in the output although nothing in it needs it any more: it holds a YAML anchor that an alias elsewhere in the document names; "+
+				"write the alias out in full, then delete the SecretProviderClass")
 			continue
 		}
 		c.obj.dropped, c.obj.doc.changed = true, true

@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"fmt"
 	"sort"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -97,4 +98,118 @@ func removeItems(m *yaml.Node, key string, indexes []int) {
 	if len(seq.Content) == 0 {
 		deleteKey(m, key)
 	}
+}
+
+// maxAliasExpansion bounds the nodes one decode may copy for aliases: real
+// manifests share a few labels or env lists, a crafted one could otherwise
+// expand exponentially (aliases of aliases) or forever (an alias inside the
+// node it stands for).
+const maxAliasExpansion = 1 << 16
+
+// expandAliases copies n with every alias replaced by a copy of the node it
+// stands for, so that a part of a document (a pod template, a List item)
+// decodes on its own although it names an anchor defined outside it.
+func expandAliases(n *yaml.Node) (*yaml.Node, error) {
+	budget := maxAliasExpansion
+	return expandNode(n, &budget, false)
+}
+
+func expandNode(n *yaml.Node, budget *int, inAlias bool) (*yaml.Node, error) {
+	if n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			return nil, fmt.Errorf("line %d: alias *%s names no anchor", n.Line, n.Value)
+		}
+		n, inAlias = n.Alias, true
+	}
+	if inAlias {
+		if *budget--; *budget < 0 {
+			return nil, fmt.Errorf("line %d: YAML aliases expand to more than %d nodes", n.Line, maxAliasExpansion)
+		}
+	}
+	c := *n
+	c.Anchor = ""
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, child := range n.Content {
+		var err error
+		if c.Content[i], err = expandNode(child, budget, inAlias); err != nil {
+			return nil, err
+		}
+	}
+	return &c, nil
+}
+
+// aliasTargets are the nodes that aliases of root stand for, except aliases
+// inside skip (nil skips nothing).
+func aliasTargets(root, skip *yaml.Node) map[*yaml.Node]bool {
+	targets := map[*yaml.Node]bool{}
+	var walk func(*yaml.Node)
+	walk = func(n *yaml.Node) {
+		switch {
+		case n == skip:
+		case n.Kind == yaml.AliasNode:
+			targets[n.Alias] = true
+		default:
+			for _, c := range n.Content {
+				walk(c)
+			}
+		}
+	}
+	walk(root)
+	return targets
+}
+
+// sharesNodes reports whether n, a part of the document root, takes part in
+// a YAML alias: it holds an alias, or it, a node in it or a node around it
+// is what an alias stands for. An edit of n would then also change what the
+// alias says elsewhere, or delete an anchor an alias still names.
+func sharesNodes(root, n *yaml.Node) bool {
+	targets := aliasTargets(root, nil)
+	return len(targets) > 0 && (holdsAlias(n, targets) || insideTarget(root, n, targets, false))
+}
+
+// holdsAlias: n or a node in it is an alias or what one stands for.
+func holdsAlias(n *yaml.Node, targets map[*yaml.Node]bool) bool {
+	if n.Kind == yaml.AliasNode || targets[n] {
+		return true
+	}
+	for _, c := range n.Content {
+		if holdsAlias(c, targets) {
+			return true
+		}
+	}
+	return false
+}
+
+// insideTarget: n lies in a node, found on the way down from x, that an
+// alias stands for.
+func insideTarget(x, n *yaml.Node, targets map[*yaml.Node]bool, under bool) bool {
+	under = under || targets[x]
+	if x == n {
+		return under
+	}
+	for _, c := range x.Content {
+		if insideTarget(c, n, targets, under) {
+			return true
+		}
+	}
+	return false
+}
+
+// anchorsUsedOutside reports whether n holds an anchor that an alias outside
+// n names: removing n would leave that alias naming nothing.
+func anchorsUsedOutside(root, n *yaml.Node) bool {
+	targets := aliasTargets(root, n)
+	var holds func(*yaml.Node) bool
+	holds = func(x *yaml.Node) bool {
+		if targets[x] {
+			return true
+		}
+		for _, c := range x.Content {
+			if holds(c) {
+				return true
+			}
+		}
+		return false
+	}
+	return len(targets) > 0 && holds(n)
 }

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -63,33 +64,107 @@ func csiClassName(v corev1.Volume) (name string, ok bool) {
 }
 
 // classesUsedBy are the classes of the input a workload mounts or whose
-// synced Secrets it reads, in order of first use.
-func (r *run) classesUsedBy(w *workload) []*providerClass {
-	var out []*providerClass
+// synced Secrets it reads, in order of first use. resolved is false when a
+// volume's class cannot be told for certain (reported): the workload is
+// then left as is.
+func (r *run) classesUsedBy(w *workload) (classes []*providerClass, resolved bool) {
 	seen := map[*providerClass]bool{}
 	use := func(c *providerClass) {
-		if !seen[c] {
-			seen[c] = true
-			out = append(out, c)
+		if seen[c] {
+			return
 		}
+		seen[c] = true
+		classes = append(classes, c)
+		r.noteAssumedNamespace(w, c)
 	}
+	resolved = true
 	ns := w.obj.namespace
 	for _, v := range w.template.Spec.Volumes {
 		name, ok := csiClassName(v)
+		if !ok {
+			continue
+		}
+		found := r.classesNamed(ns, name)
 		switch {
-		case !ok:
 		case name == "":
 			r.add(LeftAsIs, w.obj, "volume %s uses the CSI driver without volumeAttributes.secretProviderClass", v.Name)
-		case r.classes[classKey{ns, name}] == nil:
-			r.add(LeftAsIs, w.obj, "volume %s mounts SecretProviderClass %s, which is not in the input: pass its manifest too (-f spc.yaml -f app.yaml)", v.Name, name)
+		case len(found) == 1:
+			use(found[0])
+		case len(found) > 1:
+			resolved = false
+			r.add(LeftAsIs, w.obj, "volume %s mounts SecretProviderClass %s, which the input has in namespaces %s, and the workload names no namespace: "+
+				"give it its metadata.namespace and run migrate again", v.Name, name, strings.Join(namespacesOf(found), ", "))
 		default:
-			use(r.classes[classKey{ns, name}])
+			r.add(LeftAsIs, w.obj, "volume %s mounts SecretProviderClass %s, %s", v.Name, name, r.missingClass(ns, name))
 		}
 	}
 	for _, u := range secretUses(w, func(container, int) bool { return false }) {
 		for _, c := range r.classesSyncing(ns, u.secret) {
 			use(c)
 		}
+	}
+	return classes, resolved
+}
+
+// missingClass says why no class of the input matches: none of that name,
+// or only in other namespaces, and a pod mounts the class of its own.
+func (r *run) missingClass(ns, name string) string {
+	var elsewhere []*providerClass
+	for _, c := range r.classOrder {
+		if c.obj.name == name {
+			elsewhere = append(elsewhere, c)
+		}
+	}
+	if len(elsewhere) == 0 {
+		return "which is not in the input: pass its manifest too (-f spc.yaml -f app.yaml)"
+	}
+	return fmt.Sprintf("but the input has it only in namespace %s, and a pod mounts the SecretProviderClass of its own namespace (%s): "+
+		"pass the one of namespace %s too", strings.Join(namespacesOf(elsewhere), ", "), ns, ns)
+}
+
+func namespacesOf(classes []*providerClass) []string {
+	var out []string
+	for _, c := range classes {
+		out = append(out, c.obj.namespace)
+	}
+	return uniq(out)
+}
+
+// noteAssumedNamespace: when the workload or the class has no namespace in
+// the input, migrate takes them to share one, as kubectl apply -n puts both
+// in the namespace it names; said so that the user applies them that way.
+func (r *run) noteAssumedNamespace(w *workload, c *providerClass) {
+	wns, cns := w.obj.namespace, c.obj.namespace
+	switch {
+	case wns == cns:
+	case cns == "":
+		r.add(Note, w.obj, "SecretProviderClass %s has no namespace in the input: taken to be in namespace %s, where kubectl apply -n %s puts it", c.obj.name, wns, wns)
+	default:
+		r.add(Note, w.obj, "the workload has no namespace in the input: taken to be in namespace %s with SecretProviderClass %s, where kubectl apply -n %s puts it", cns, c.obj.name, cns)
+	}
+}
+
+// classesStillUsedBy are the classes the workload needs in the output: every
+// class its remaining CSI volumes name, and every class that syncs a Secret
+// it still reads.
+func (r *run) classesStillUsedBy(w *workload) []*providerClass {
+	var out []*providerClass
+	seen := map[*providerClass]bool{}
+	add := func(classes []*providerClass) {
+		for _, c := range classes {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	for vi, v := range w.template.Spec.Volumes {
+		if name, ok := csiClassName(v); ok && !w.removedVol[vi] {
+			add(r.classesNamed(w.obj.namespace, name))
+		}
+	}
+	for _, u := range w.remainingUses() {
+		add(r.classesSyncing(w.obj.namespace, u.secret))
 	}
 	return out
 }

@@ -84,11 +84,12 @@ type syncedSecret struct {
 
 // providerClass is a SecretProviderClass as migrate understands it.
 type providerClass struct {
-	obj      *object
-	vault    string // the kvenv.io/vault value
-	identity identity
-	objects  map[string]vaultObject  // by file name
-	secrets  map[string]syncedSecret // by Secret name
+	obj       *object
+	vault     string // the kvenv.io/vault value
+	vaultName string // keyvaultName, for az commands in the report
+	identity  identity
+	objects   map[string]vaultObject  // by file name
+	secrets   map[string]syncedSecret // by Secret name
 	// blocker says why no workload that uses this class can be translated.
 	blocker string
 	// notes are said once per class when a workload using it was migrated.
@@ -139,6 +140,7 @@ func parseProviderClass(o *object) (*providerClass, error) {
 	c.identity = identityOf(p)
 	c.block(c.identity.blocker)
 	c.vault, c.notes = vaultOf(p, c)
+	c.vaultName = p["keyvaultName"]
 	if err := c.readObjects(p["objects"]); err != nil {
 		c.block(fmt.Sprintf("the objects parameter is not the provider's `array:` of YAML strings: %v", err))
 	}

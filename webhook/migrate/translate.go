@@ -18,24 +18,57 @@ type name string
 
 func (n name) String() string { return string(n) }
 
-// migrateWorkload translates what it can of one workload, or leaves all of
-// it untouched when the result would not mean the same.
-func (r *run) migrateWorkload(w *workload) {
-	classes := r.classesUsedBy(w)
-	switch {
-	case len(classes) == 0:
+// plan is what migrate will do to a workload that kvenv can serve.
+type plan struct {
+	class   *providerClass
+	cands   []candidate
+	targets []container
+	edits   edits
+}
+
+// planWorkload decides what of one workload to translate, or to leave all
+// of it untouched when the result would not mean the same. The CSI volumes
+// wait for finishWorkload: whether one may go depends on what the other
+// workloads of the input still read. The report lines are held until then,
+// so that each workload's lines stay together.
+func (r *run) planWorkload(w *workload) {
+	outer := r.findings
+	r.findings = nil
+	defer func() { w.held, r.findings = r.findings, outer }()
+	w.plan = r.decide(w)
+	if w.plan == nil {
 		return
+	}
+	w.removedEnv = map[string]bool{}
+	for _, cand := range w.plan.cands {
+		w.removedEnv[envKey(cand.ct, cand.envIndex)] = true
+	}
+}
+
+// decide returns what to do to w, or nil when it stays as it is (each
+// reason reported).
+func (r *run) decide(w *workload) *plan {
+	classes, resolved := r.classesUsedBy(w)
+	switch {
+	case !resolved || len(classes) == 0:
+		return nil
+	case w.aliased:
+		r.add(LeftAsIs, w.obj, "the pod template takes part in a YAML alias (&anchor / *alias): an edit would change what the alias stands for elsewhere, "+
+			"or leave it naming nothing; write the aliased parts out in full and run migrate again")
+		return nil
 	case len(classes) > 1:
 		r.add(LeftAsIs, w.obj, "uses %d SecretProviderClasses (%s): kvenv signs in with one identity per pod; merge them into one, or move the variables by hand with full https://<vault>/secrets/<name> references",
 			len(classes), describeClasses(classes))
-		needAll(classes, w)
-		return
+		return nil
 	}
 	c := classes[0]
 	if c.blocker != "" {
 		r.add(LeftAsIs, w.obj, "SecretProviderClass %s: %s", c.obj.name, c.blocker)
-		needAll(classes, w)
-		return
+		return nil
+	}
+	if reason := c.identity.changesFor(w); reason != "" {
+		r.add(LeftAsIs, w.obj, "SecretProviderClass %s: %s", c.obj.name, reason)
+		return nil
 	}
 	cands, considered := r.candidates(w, c)
 	cands = r.dropConflicts(w, cands)
@@ -43,26 +76,42 @@ func (r *run) migrateWorkload(w *workload) {
 		if considered == 0 && r.anyMounts(w, c) {
 			r.add(LeftAsIs, w.obj, "mounts the volume of SecretProviderClass %s but takes none of its values through env secretKeyRef; kvenv hands out environment variables only", c.obj.name)
 		}
-		needAll(classes, w)
-		return
+		return nil
 	}
-	targets := targetsOf(cands)
-	e := edits{env: map[string][]int{}, mounts: map[string][]int{}}
+	p := &plan{class: c, cands: cands, targets: targetsOf(cands), edits: edits{env: map[string][]int{}, mounts: map[string][]int{}}}
 	var conflict string
-	if e.annotations, conflict = r.annotations(w, c, cands, targets); conflict != "" {
+	if p.edits.annotations, conflict = r.annotations(w, c, cands, p.targets); conflict != "" {
 		r.add(LeftAsIs, w.obj, "%s; merge by hand", conflict)
-		needAll(classes, w)
-		return
+		return nil
 	}
 	for _, cand := range cands {
-		e.env[cand.ct.key()] = append(e.env[cand.ct.key()], cand.envIndex)
+		p.edits.env[cand.ct.key()] = append(p.edits.env[cand.ct.key()], cand.envIndex)
 	}
 	r.reportMoved(w, c, cands)
-	if !r.planVolumes(w, c, cands, targets, &e) {
-		c.neededBy = append(c.neededBy, w.obj.String())
+	return p
+}
+
+// finishWorkload says the held report lines, decides the CSI volumes and
+// writes the edits.
+func (r *run) finishWorkload(w *workload, all []*workload) {
+	r.findings = append(r.findings, w.held...)
+	p := w.plan
+	if p == nil {
+		return
 	}
-	r.reportNotes(w, c, cands, targets)
-	w.apply(e)
+	r.planVolumes(w, p, r.readersElsewhere(w, p.class, all))
+	r.reportNotes(w, p.class, p.cands, p.targets)
+	w.apply(p.edits)
+}
+
+// markNeeded: a class stays in the output while a workload of the output
+// mounts it or reads a Secret it syncs.
+func (r *run) markNeeded(all []*workload) {
+	for _, w := range all {
+		for _, c := range r.classesStillUsedBy(w) {
+			c.neededBy = append(c.neededBy, w.obj.String())
+		}
+	}
 }
 
 func describeClasses(classes []*providerClass) string {
@@ -71,12 +120,6 @@ func describeClasses(classes []*providerClass) string {
 		parts = append(parts, fmt.Sprintf("%s, vault %s", c.obj.name, c.vault))
 	}
 	return strings.Join(parts, "; ")
-}
-
-func needAll(classes []*providerClass, w *workload) {
-	for _, c := range classes {
-		c.neededBy = append(c.neededBy, w.obj.String())
-	}
 }
 
 // targetsOf are the containers that get kvenv's variables, in pod order
@@ -163,6 +206,7 @@ func (r *run) reportMoved(w *workload, c *providerClass, cands []candidate) {
 // signs in, and what the user must do besides applying the output.
 func (r *run) reportNotes(w *workload, c *providerClass, cands []candidate, targets []container) {
 	r.reportWidened(w, cands, targets)
+	r.reportCertificateCheck(w, c, cands)
 	for _, n := range c.identity.notes(w) {
 		r.add(Note, w.obj, "%s", n)
 	}
@@ -170,6 +214,28 @@ func (r *run) reportNotes(w *workload, c *providerClass, cands []candidate, targ
 		r.add(Note, w.obj, "%s", n)
 	}
 	r.noteNamespace(w.obj.namespace)
+}
+
+// reportCertificateCheck asks, per moved object, for a check the manifests
+// cannot answer: the secret behind a Key Vault certificate holds a PFX
+// (content type application/x-pkcs12), which the CSI driver's Azure provider
+// converts to PEM unless objectFormat is pfx, whereas kvenv hands out what
+// is stored.
+func (r *run) reportCertificateCheck(w *workload, c *providerClass, cands []candidate) {
+	vars := map[string][]string{}
+	var objects []string
+	for _, cand := range cands {
+		if vars[cand.object] == nil {
+			objects = append(objects, cand.object)
+		}
+		vars[cand.object] = append(vars[cand.object], cand.variable)
+	}
+	for _, o := range objects {
+		r.add(Note, w.obj, "certificate check: %s (%s): if this Key Vault secret backs a certificate stored as PFX "+
+			"(az keyvault secret show --vault-name %s --name %s --query contentType prints \"application/x-pkcs12\"), "+
+			"the CSI driver gave the variable PEM (private key and certificate chain) and kvenv gives the value as stored, the PFX in base64: "+
+			"keep that variable on the CSI driver or make the program read PFX", o, strings.Join(uniq(vars[o]), ", "), c.vaultName, o)
+	}
 }
 
 // reportWidened: every target container gets every variable.

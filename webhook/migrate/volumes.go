@@ -2,49 +2,72 @@ package migrate
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 )
 
-// planVolumes decides, for each CSI volume of class c, whether it can go.
-// The CSI volume does two things: it syncs the Secret (needed only while
-// something still reads that Secret) and it puts files in the container
-// (needed if anything reads them). Migrate removes it only when the
+// planVolumes decides, for each CSI volume of the plan's class, whether it
+// can go. The CSI volume does two things: it syncs the Secret (needed only
+// while something still reads that Secret: this workload, or another that
+// reads it without mounting the class, elsewhere) and it puts files in the
+// container (needed if anything reads them). Migrate removes it only when the
 // manifests show neither; when in doubt it keeps the volume and says why.
-// It returns whether the workload no longer needs the class at all.
-func (r *run) planVolumes(w *workload, c *providerClass, cands []candidate, targets []container, e *edits) bool {
-	removed := map[string]bool{}
-	for _, cand := range cands {
-		removed[cand.ct.key()+"/"+strconv.Itoa(cand.envIndex)] = true
-	}
+func (r *run) planVolumes(w *workload, p *plan, elsewhere []string) {
+	c := p.class
 	var stillRead []string
-	for _, u := range secretUses(w, func(ct container, i int) bool { return removed[ct.key()+"/"+strconv.Itoa(i)] }) {
+	for _, u := range w.remainingUses() {
 		if _, ok := c.secrets[u.secret]; ok {
 			stillRead = append(stillRead, fmt.Sprintf("%s (Secret %s)", u.where, u.secret))
 		}
 	}
 	isTarget := map[string]bool{}
-	for _, ct := range targets {
+	for _, ct := range p.targets {
 		isTarget[ct.key()] = true
 	}
-	free := len(stillRead) == 0
+	w.removedVol = map[int]bool{}
 	for vi, v := range w.template.Spec.Volumes {
-		if n, ok := csiClassName(v); !ok || n != c.obj.name {
+		if !r.mountsClass(w, v, c) {
 			continue
 		}
-		reasons := append(append([]string{}, stillRead...), r.fileReaders(w, v, isTarget)...)
+		reasons := append(append(append([]string{}, stillRead...), elsewhere...), r.fileReaders(w, v, isTarget)...)
 		if len(reasons) > 0 {
-			free = false
 			r.add(LeftAsIs, w.obj, "CSI volume %s of SecretProviderClass %s is kept: %s", v.Name, c.obj.name, strings.Join(uniq(reasons), "; "))
 			continue
 		}
-		e.volumes = append(e.volumes, vi)
+		w.removedVol[vi] = true
+		p.edits.volumes = append(p.edits.volumes, vi)
 		r.add(Migrated, w.obj, "removed CSI volume %s of SecretProviderClass %s%s: nothing in the manifests reads its files; "+
-			"put it back if the program itself reads files there", v.Name, c.obj.name, r.removeMounts(w, v, e))
+			"put it back if the program itself reads files there", v.Name, c.obj.name, r.removeMounts(w, v, &p.edits))
 	}
-	return free
+}
+
+// readersElsewhere are the reads, left in the output by the other workloads
+// that do not mount class c, of a Secret c syncs: the driver deletes a synced
+// Secret once no pod mounts its class, so they rely on this workload's volume.
+func (r *run) readersElsewhere(w *workload, c *providerClass, all []*workload) []string {
+	var out []string
+	for _, o := range all {
+		if o == w || r.anyMounts(o, c) {
+			continue
+		}
+		for _, u := range o.remainingUses() {
+			if _, ok := c.secrets[u.secret]; ok && contains(r.classesSyncing(o.obj.namespace, u.secret), c) {
+				out = append(out, fmt.Sprintf("%s reads Secret %s (%s) without mounting the class, and the driver deletes that Secret once no pod mounts the class",
+					o.obj, u.secret, u.where))
+			}
+		}
+	}
+	return out
+}
+
+func contains(classes []*providerClass, c *providerClass) bool {
+	for _, x := range classes {
+		if x == c {
+			return true
+		}
+	}
+	return false
 }
 
 // removeMounts plans the removal of every mount of volume v and describes them.
@@ -96,7 +119,7 @@ func (r *run) pathReaders(ct container, mountPath, ns string) []string {
 		}
 	}
 	for _, cm := range r.configMaps {
-		if cm.Namespace != ns {
+		if !sameNamespace(cm.Namespace, ns) {
 			continue
 		}
 		for _, v := range cm.Data {
@@ -109,12 +132,18 @@ func (r *run) pathReaders(ct container, mountPath, ns string) []string {
 	return reasons
 }
 
-// anyMounts reports whether any container mounts a CSI volume of class c.
+// anyMounts reports whether the workload has a CSI volume of class c.
 func (r *run) anyMounts(w *workload, c *providerClass) bool {
 	for _, v := range w.template.Spec.Volumes {
-		if n, ok := csiClassName(v); ok && n == c.obj.name {
+		if r.mountsClass(w, v, c) {
 			return true
 		}
 	}
 	return false
+}
+
+// mountsClass reports whether volume v of w is a CSI volume of class c.
+func (r *run) mountsClass(w *workload, v corev1.Volume, c *providerClass) bool {
+	name, ok := csiClassName(v)
+	return ok && contains(r.classesNamed(w.obj.namespace, name), c)
 }

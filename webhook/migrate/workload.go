@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"fmt"
+	"strconv"
 
 	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
@@ -28,6 +29,16 @@ type workload struct {
 	obj      *object
 	node     *yaml.Node // the template: a mapping with metadata and spec
 	template corev1.PodTemplateSpec
+	// aliased: the template takes part in a YAML alias (&anchor, *alias),
+	// so an edit could change other parts of the document or break them.
+	aliased bool
+
+	// What the first pass decided (see Migrate); plan is nil for a
+	// workload left as is.
+	plan       *plan
+	removedEnv map[string]bool // container key + "/" + env index
+	removedVol map[int]bool    // volume indexes
+	held       []Finding       // the first pass's report lines, said in the second
 }
 
 // asWorkload returns nil for objects that hold no pod template.
@@ -40,7 +51,7 @@ func asWorkload(o *object) (*workload, error) {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil, nil
 	}
-	w := &workload{obj: o, node: n}
+	w := &workload{obj: o, node: n, aliased: sharesNodes(o.doc.node, n)}
 	if err := decode(n, &w.template); err != nil {
 		return nil, fmt.Errorf("%s: pod template: %w", o, err)
 	}
@@ -82,4 +93,28 @@ func (ct container) strings() []string {
 		out = append(out, e.Value)
 	}
 	return append(out, ct.c.WorkingDir)
+}
+
+// remainingUses are the Secret references the template keeps in the output.
+func (w *workload) remainingUses() []secretUse {
+	return secretUses(w, func(ct container, i int) bool { return w.removedEnv[envKey(ct, i)] })
+}
+
+// envKey names env entry i of container ct.
+func envKey(ct container, i int) string { return ct.key() + "/" + strconv.Itoa(i) }
+
+// hasWorkloadIdentity says why the pods would have a workload identity,
+// which kvenv prefers to the node's identity, or "".
+func (w *workload) hasWorkloadIdentity() string {
+	if w.template.Labels[workloadIdentityLabel] == "true" {
+		return fmt.Sprintf("the pod template has label %s: \"true\"", workloadIdentityLabel)
+	}
+	for _, ct := range w.containers() {
+		for _, e := range ct.c.Env {
+			if e.Name == federatedTokenEnv {
+				return fmt.Sprintf("container %s sets %s", ct.c.Name, federatedTokenEnv)
+			}
+		}
+	}
+	return ""
 }

@@ -1,0 +1,321 @@
+package migrate
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	yaml "go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// What one workload does with a class depends on the others of the input:
+// the Secret a class syncs lives only while some pod mounts the class, and
+// a class stays while anything in the output still mounts or reads it.
+
+func TestVolumeStaysWhileAnotherWorkloadReadsItsSecret(t *testing.T) {
+	raw, err := os.ReadFile("testdata/in/shared-secret.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := splitDocs(t, raw)
+	spc, deployment, cronJob := docs[0], docs[1], docs[2]
+	// The reader after the Deployment, and before it: the decision may not
+	// depend on which one migrate meets first.
+	for name, order := range map[string][][]byte{
+		"reader after":  {spc, deployment, cronJob},
+		"reader before": {spc, cronJob, deployment},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, err := Migrate(bytes.Join(order, []byte("---\n")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := &appsv1.Deployment{}
+			decodeKind(t, res.Manifests, "Deployment", d)
+			pod := d.Spec.Template.Spec
+			if d.Spec.Template.Annotations["kvenv.io/env.DB_PASSWORD"] != "DbPassword" || len(pod.Containers[0].Env) != 0 {
+				t.Errorf("DB_PASSWORD was not migrated: %+v", d.Spec.Template)
+			}
+			if len(pod.Volumes) != 1 || len(pod.Containers[0].VolumeMounts) != 1 {
+				t.Errorf("the CSI volume went, and with it the Secret the CronJob reads: %+v", pod)
+			}
+			if !bytes.Contains(res.Manifests, cronJob) {
+				t.Errorf("the CronJob was changed:\n%s", res.Manifests)
+			}
+			assertFinding(t, res, LeftAsIs, "Deployment prod/web", "CSI volume kv of SecretProviderClass app-spc is kept: CronJob prod/cleanup reads Secret app-secret (env CLEANUP_TOKEN of container cleanup) without mounting the class")
+			assertFinding(t, res, Note, "SecretProviderClass prod/app-spc", "kept in the output: still used by")
+		})
+	}
+}
+
+// A reader that migrate translates fully no longer needs the Secret: the
+// volume goes as usual.
+func TestVolumeGoesWhenTheOtherReaderMigratesToo(t *testing.T) {
+	raw, err := os.ReadFile("testdata/in/shared-secret.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Migrate(bytes.Replace(raw, []byte(", optional: true}"), []byte("}"), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &appsv1.Deployment{}
+	decodeKind(t, res.Manifests, "Deployment", d)
+	if len(d.Spec.Template.Spec.Volumes) != 0 {
+		t.Errorf("volume kept although nothing reads the Secret any more: %+v", d.Spec.Template.Spec.Volumes)
+	}
+	assertFinding(t, res, Note, "SecretProviderClass prod/app-spc", "dropped from the output")
+}
+
+func TestClassWithoutNamespaceServesTheWorkloadsNamespace(t *testing.T) {
+	res := migrateFile(t, "testdata/in/no-namespace.yaml")
+	for _, f := range res.Findings {
+		if strings.Contains(f.Message, "not in the input") {
+			t.Errorf("the class was passed, yet: %s", f)
+		}
+	}
+	assertFinding(t, res, Note, "Deployment prod/api", "SecretProviderClass shared-spc has no namespace in the input: taken to be in namespace prod")
+	assertFinding(t, res, Migrated, "Deployment prod/api", "API_KEY=ApiKey")
+	assertFinding(t, res, Note, "SecretProviderClass shared-spc", "kept in the output: still used by Deployment prod/batch")
+	if !strings.Contains(string(res.Manifests), "kind: SecretProviderClass") {
+		t.Errorf("the class was dropped although Deployment prod/batch still mounts it:\n%s", res.Manifests)
+	}
+}
+
+// A workload that only mounts the class (for its files) needs it as much as
+// one that reads its Secret, wherever the namespace comes from.
+func TestClassMountedForItsFilesIsKept(t *testing.T) {
+	in := strings.Replace(spcInNamespace, "metadata: {name: x-spc, namespace: NS}", "metadata: {name: x-spc}", 1) + "---\n" +
+		strings.Replace(strings.Replace(envFromX, "METADATA", "namespace: prod", 1), "envFrom: [{secretRef: {name: x-secret}}]", "command: [/x, --config, /mnt/kv]", 1)
+	res, err := Migrate([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFinding(t, res, LeftAsIs, "Deployment prod/x", "mounts the volume of SecretProviderClass x-spc but takes none of its values")
+	assertFinding(t, res, Note, "SecretProviderClass x-spc", "kept in the output: still used by Deployment prod/x")
+	if string(res.Manifests) != in {
+		t.Errorf("output differs from input:\n%s", res.Manifests)
+	}
+}
+
+const spcInNamespace = `apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata: {name: x-spc, namespace: NS}
+spec:
+  provider: azure
+  parameters:
+    keyvaultName: x-kv
+    clientID: 0f2a9c1e-5b7d-4e3a-8c6f-2d1b0a9e8f7c
+    objects: |
+      array:
+        - |
+          objectName: Token
+          objectType: secret
+  secretObjects:
+    - secretName: x-secret
+      type: Opaque
+      data: [{objectName: Token, key: token}]
+`
+
+// envFromX takes the whole Secret: never translated, so the workload keeps
+// mounting the class.
+const envFromX = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: x, METADATA}
+spec:
+  selector: {matchLabels: {app: x}}
+  template:
+    metadata: {labels: {app: x}}
+    spec:
+      containers:
+        - name: x
+          image: registry.example/x:1
+          envFrom: [{secretRef: {name: x-secret}}]
+          volumeMounts: [{name: kv, mountPath: /mnt/kv}]
+      volumes:
+        - name: kv
+          csi: {driver: secrets-store.csi.k8s.io, volumeAttributes: {secretProviderClass: x-spc}}
+`
+
+func TestClassNamespaceMismatchIsNamed(t *testing.T) {
+	t.Run("class only in another namespace", func(t *testing.T) {
+		in := strings.Replace(spcInNamespace, "NS", "a", 1) + "---\n" + strings.Replace(envFromX, "METADATA", "namespace: b", 1)
+		res, err := Migrate([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertFinding(t, res, LeftAsIs, "Deployment b/x", "mounts SecretProviderClass x-spc, but the input has it only in namespace a, and a pod mounts the SecretProviderClass of its own namespace (b)")
+	})
+	t.Run("workload without namespace, class in two", func(t *testing.T) {
+		in := strings.Replace(spcInNamespace, "NS", "a", 1) + "---\n" + strings.Replace(spcInNamespace, "NS", "b", 1) + "---\n" +
+			strings.Replace(envFromX, ", METADATA", "", 1)
+		res, err := Migrate([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertFinding(t, res, LeftAsIs, "Deployment x", "which the input has in namespaces a, b, and the workload names no namespace")
+		assertFinding(t, res, Note, "SecretProviderClass a/x-spc", "kept in the output: still used by Deployment x")
+		assertFinding(t, res, Note, "SecretProviderClass b/x-spc", "kept in the output: still used by Deployment x")
+		if string(res.Manifests) != in {
+			t.Errorf("output differs from input:\n%s", res.Manifests)
+		}
+	})
+}
+
+func TestAliasedTemplatesAreLeftAsIs(t *testing.T) {
+	raw, err := os.ReadFile("testdata/in/anchors.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := migrateFile(t, "testdata/in/anchors.yaml")
+	worker := splitDocs(t, raw)[1]
+	if !bytes.Contains(res.Manifests, worker) {
+		t.Errorf("the worker, whose containers share env through an alias, was changed:\n%s", res.Manifests)
+	}
+	for _, f := range res.Findings {
+		if f.Object == "Deployment queue/worker" && f.Level == Migrated {
+			t.Errorf("reported as migrated: %s", f)
+		}
+	}
+	assertFinding(t, res, LeftAsIs, "Deployment queue/worker", "takes part in a YAML alias")
+	assertFinding(t, res, Migrated, "Deployment queue/api", "QUEUE_PASSWORD=QueuePassword")
+	assertParses(t, res.Manifests)
+}
+
+// A template may name an anchor defined outside it (labels written once
+// for the Deployment, its selector and its pods): readable input, so no
+// error, and the template is left as is.
+func TestAliasToOutsideTheTemplateIsReadable(t *testing.T) {
+	in := strings.Replace(spcInNamespace, "NS", "a", 1) + `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: x, namespace: a, labels: &labels {app: x}}
+spec:
+  selector: {matchLabels: *labels}
+  template:
+    metadata: {labels: *labels}
+    spec:
+      containers:
+        - name: x
+          image: registry.example/x:1
+          env: [{name: TOKEN, valueFrom: {secretKeyRef: {name: x-secret, key: token}}}]
+`
+	res, err := Migrate([]byte(in))
+	if err != nil {
+		t.Fatalf("readable input refused: %v", err)
+	}
+	assertFinding(t, res, LeftAsIs, "Deployment a/x", "takes part in a YAML alias")
+	if string(res.Manifests) != in {
+		t.Errorf("output differs from input:\n%s", res.Manifests)
+	}
+}
+
+// A class that holds an anchor another item of its List names is kept:
+// dropping it would leave the alias naming nothing.
+func TestClassHoldingAnAnchorIsKept(t *testing.T) {
+	in := `apiVersion: v1
+kind: List
+items:
+  - apiVersion: secrets-store.csi.x-k8s.io/v1
+    kind: SecretProviderClass
+    metadata: {name: x-spc, namespace: a}
+    spec:
+      provider: azure
+      parameters:
+        keyvaultName: &vault x-kv
+        clientID: 0f2a9c1e-5b7d-4e3a-8c6f-2d1b0a9e8f7c
+        objects: |
+          array:
+            - |
+              objectName: Token
+              objectType: secret
+      secretObjects:
+        - secretName: x-secret
+          type: Opaque
+          data: [{objectName: Token, key: token}]
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: settings, namespace: a}
+    data: {vault: *vault}
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: x, namespace: a}
+    spec:
+      selector: {matchLabels: {app: x}}
+      template:
+        metadata: {labels: {app: x}}
+        spec:
+          containers:
+            - name: x
+              image: registry.example/x:1
+              env: [{name: TOKEN, valueFrom: {secretKeyRef: {name: x-secret, key: token}}}]
+`
+	res, err := Migrate([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFinding(t, res, Migrated, "Deployment a/x", "TOKEN=Token")
+	assertFinding(t, res, Note, "SecretProviderClass a/x-spc", "holds a YAML anchor that an alias elsewhere in the document names")
+	assertParses(t, res.Manifests)
+}
+
+// assertParses: every document of the output is YAML whose aliases name
+// anchors it holds.
+func assertParses(t *testing.T, manifests []byte) {
+	t.Helper()
+	for _, doc := range splitDocs(t, manifests) {
+		var v any
+		if err := yaml.Unmarshal(doc, &v); err != nil {
+			t.Errorf("output does not parse: %v\n%s", err, doc)
+		}
+	}
+}
+
+// With the node's identity, the pods would sign in with their workload
+// identity under kvenv: not the same, so the workload is left as is.
+func TestNodeIdentityDisplacedByWorkloadIdentityIsLeftAsIs(t *testing.T) {
+	raw, err := os.ReadFile("testdata/in/node-identity.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct{ old, new, why string }{
+		"label": {"  name: shop-worker\n", "  name: shop-worker\n  labels: {azure.workload.identity/use: \"true\"}\n",
+			`the pod template has label azure.workload.identity/use: "true"`},
+		"token file": {"    env:\n", "    env:\n    - {name: AZURE_FEDERATED_TOKEN_FILE, value: /var/run/secrets/azure/tokens/azure-identity-token}\n",
+			"container worker sets AZURE_FEDERATED_TOKEN_FILE"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			in := bytes.Replace(raw, []byte(c.old), []byte(c.new), 1)
+			res, err := Migrate(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(res.Manifests, in) {
+				t.Errorf("output differs from input:\n%s", res.Manifests)
+			}
+			assertFinding(t, res, LeftAsIs, "Pod shop/shop-worker", "it signs in with the node's system-assigned managed identity (useVMManagedIdentity), but "+c.why+
+				", and kvenv then signs in with the pod's workload identity instead")
+		})
+	}
+}
+
+// The other identities are not displaced: kvenv.io/client-id wins over a
+// workload identity, and a workload identity is what the label asks for.
+func TestWorkloadIdentityLabelKeepsOtherIdentities(t *testing.T) {
+	for _, file := range []string{"tutorial", "shared-secret"} {
+		res := migrateFile(t, "testdata/in/"+file+".yaml")
+		for _, f := range res.Findings {
+			if strings.Contains(f.Message, "signs in with the pod's workload identity instead") {
+				t.Errorf("%s: %s", file, f)
+			}
+		}
+	}
+	pod := &workload{template: corev1.PodTemplateSpec{}}
+	pod.template.Labels = map[string]string{workloadIdentityLabel: "true"}
+	if why := (identity{clientID: "u"}).changesFor(pod); why != "" {
+		t.Errorf("user-assigned identity: %s", why)
+	}
+}
