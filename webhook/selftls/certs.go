@@ -99,8 +99,8 @@ func sign(tmpl *x509.Certificate, parent *keyPair) (*keyPair, error) {
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
 }
 
-// parseKeyPair reads a PEM certificate and its PKCS#8 key and checks that
-// they belong together.
+// parseKeyPair reads a PEM certificate and its key and checks that they
+// belong together.
 func parseKeyPair(certPEM, keyPEM []byte) (*keyPair, error) {
 	certs, err := parseCerts(certPEM)
 	if err != nil || len(certs) == 0 {
@@ -110,7 +110,7 @@ func parseKeyPair(certPEM, keyPEM []byte) (*keyPair, error) {
 	if block == nil {
 		return nil, errors.New("no private key")
 	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	key, err := parsePrivateKey(block)
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +119,19 @@ func parseKeyPair(certPEM, keyPEM []byte) (*keyPair, error) {
 		return nil, errors.New("private key does not match the certificate")
 	}
 	return &keyPair{cert: certs[0], key: signer, certPEM: certPEM, keyPEM: keyPEM}, nil
+}
+
+// parsePrivateKey reads the PKCS#8 keys kvenv writes, and also the SEC 1 and
+// PKCS#1 keys cert-manager writes by default, so that after a switch from
+// cert-manager its certificate stays served until kvenv's own CA is trusted.
+func parsePrivateKey(block *pem.Block) (any, error) {
+	switch block.Type {
+	case "EC PRIVATE KEY":
+		return x509.ParseECPrivateKey(block.Bytes)
+	case "RSA PRIVATE KEY":
+		return x509.ParsePKCS1PrivateKey(block.Bytes)
+	}
+	return x509.ParsePKCS8PrivateKey(block.Bytes)
 }
 
 func publicKeysEqual(a, b crypto.PublicKey) bool {

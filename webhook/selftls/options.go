@@ -25,7 +25,12 @@ type Options struct {
 	CheckInterval time.Duration // how often the Secret is re-read, to follow a peer's rotation
 	// Propagation is how long a new CA sits in the caBundle before it signs
 	// the served certificate, so the API server trusts it before it sees it.
+	// It is measured from when the caBundle was first seen trusting the CA.
 	Propagation time.Duration
+	// Handover is how long another issuer's CAs (cert-manager's, after a
+	// switch to self-managed TLS) stay in the caBundle once a certificate from
+	// kvenv's CA is served, for replicas that still serve the old one.
+	Handover time.Duration
 
 	Now func() time.Time // nil means time.Now; tests move the clock
 }
@@ -37,6 +42,7 @@ func DefaultOptions() Options {
 		CertValidity:  365 * 24 * time.Hour,
 		CheckInterval: time.Minute,
 		Propagation:   time.Minute,
+		Handover:      time.Hour,
 	}
 }
 

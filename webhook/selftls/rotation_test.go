@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -103,6 +104,7 @@ func startWebhook(t *testing.T, api *testcluster.APIServer, port int, certDir, a
 	cfg.InjectorImage = "registry.example/kvenv:test"
 	mgr, err := webhook.NewManager(api.Config, webhook.ServerOptions{
 		Host: "127.0.0.1", Port: port, CertDir: certDir, MetricsAddr: "0", ProbeAddr: "0", Config: cfg,
+		Registerer: prometheus.NewRegistry(), // one per manager: several tests start one
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -16,9 +16,10 @@ const retryDelay = 5 * time.Second
 // controller-runtime Runnable that every replica runs: the replicas agree
 // through the Secret's resourceVersion, never through leader election.
 type Rotator struct {
-	client kubernetes.Interface
-	opts   Options
-	policy policy
+	client         kubernetes.Interface
+	opts           Options
+	policy         policy
+	configPresence configPresence
 }
 
 // New checks opts and returns a Rotator; c needs get, create and update on
@@ -29,7 +30,8 @@ func New(c kubernetes.Interface, opts Options) (*Rotator, error) {
 	}
 	p := policy{
 		caName: "kvenv-webhook-ca." + opts.SecretNamespace, hosts: opts.Hosts,
-		caValidity: opts.CAValidity, certValidity: opts.CertValidity, propagation: opts.Propagation,
+		caValidity: opts.CAValidity, certValidity: opts.CertValidity,
+		propagation: opts.Propagation, handover: opts.Handover,
 	}
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -42,19 +44,26 @@ func New(c kubernetes.Interface, opts Options) (*Rotator, error) {
 
 // Reconcile brings the Secret, the webhook configuration and the certificate
 // files up to date, in that order: the configuration trusts a CA before the
-// server presents a certificate from it. It returns when to look again.
+// server presents a certificate from it. It returns when to look again:
+// within retryDelay while the configuration is missing (for at most
+// missingConfigPolling), so that its caBundle is set soon after it appears.
 func (r *Rotator) Reconcile(ctx context.Context) (time.Time, error) {
 	s, err := r.reconcileSecret(ctx)
 	if err != nil {
 		return time.Time{}, err
 	}
-	if err := r.syncCABundle(ctx, s); err != nil {
+	caTrustedSince, err := r.syncCABundle(ctx, s)
+	if err != nil {
 		return time.Time{}, err
 	}
 	if err := writeServingFiles(r.opts.CertDir, s.serving); err != nil {
 		return time.Time{}, fmt.Errorf("self-managed TLS: writing the certificate to %s: %w", r.opts.CertDir, err)
 	}
-	return s.nextEvent(r.policy), nil
+	next := s.nextEvent(r.policy, caTrustedSince)
+	if soon, ok := r.configPresence.lookAgainAt(r.opts.Now()); ok && soon.Before(next) {
+		next = soon
+	}
+	return next, nil
 }
 
 // Bootstrap reconciles until the certificate files exist, so that the webhook
@@ -74,8 +83,9 @@ func (r *Rotator) Bootstrap(ctx context.Context) error {
 	}
 }
 
-// Start implements manager.Runnable: reconcile when something falls due, and
-// at least every CheckInterval to pick up what another replica wrote.
+// Start implements manager.Runnable: reconcile when something falls due (see
+// Reconcile), and at least every CheckInterval to pick up what another
+// replica wrote.
 func (r *Rotator) Start(ctx context.Context) error {
 	logger := log.FromContext(ctx).WithName("selftls")
 	for {

@@ -32,15 +32,23 @@ func (r *Rotator) reconcileSecret(ctx context.Context) (state, error) {
 		if sec != nil {
 			cur = decodeState(sec.Data)
 		}
-		trusted, err := r.webhookTrusts(ctx, cur.ca)
+		mwc, err := r.getWebhookConfig(ctx)
 		if err != nil {
 			return state{}, err
 		}
-		next, reasons, err := r.policy.next(cur, r.opts.Now(), trusted)
-		if err != nil || len(reasons) == 0 {
-			return next, err
+		next, reasons, err := r.policy.next(cur, r.opts.Now(), r.observe(mwc, cur.ca))
+		if err != nil {
+			return state{}, err
 		}
-		err = r.writeSecret(ctx, sec, next)
+		owner := ownerReference(mwc)
+		if sec != nil && owner != nil && !ownedBy(sec.OwnerReferences, owner) {
+			// Created before the configuration existed, or adopted from cert-manager.
+			reasons = append(reasons, "not yet owned by the webhook configuration")
+		}
+		if len(reasons) == 0 {
+			return next, nil
+		}
+		err = r.writeSecret(ctx, sec, next, owner)
 		if apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err) {
 			continue // another replica wrote first: adopt what it wrote
 		}
@@ -53,22 +61,29 @@ func (r *Rotator) reconcileSecret(ctx context.Context) (state, error) {
 	return state{}, fmt.Errorf("self-managed TLS: Secret %s/%s kept changing under %d attempts; retrying later", r.opts.SecretNamespace, r.opts.SecretName, maxAttempts)
 }
 
-func (r *Rotator) writeSecret(ctx context.Context, sec *corev1.Secret, s state) error {
+// writeSecret creates the Secret, or updates the version sec that was read,
+// to hold s and be owned by owner (when there is a webhook configuration).
+func (r *Rotator) writeSecret(ctx context.Context, sec *corev1.Secret, s state, owner *metav1.OwnerReference) error {
 	secrets := r.client.CoreV1().Secrets(r.opts.SecretNamespace)
 	if sec != nil {
 		sec = sec.DeepCopy()
 		sec.Data = s.encode()
+		if owner != nil {
+			sec.OwnerReferences = withOwner(sec.OwnerReferences, *owner)
+		}
 		_, err := secrets.Update(ctx, sec, metav1.UpdateOptions{}) // carries the resourceVersion read
 		return err
 	}
 	sec = &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: r.opts.SecretName, Namespace: r.opts.SecretNamespace,
-			Labels:          map[string]string{"app.kubernetes.io/managed-by": "kvenv-webhook"},
-			OwnerReferences: r.ownerReferences(ctx),
+			Labels: map[string]string{"app.kubernetes.io/managed-by": "kvenv-webhook"},
 		},
 		Type: corev1.SecretTypeTLS,
 		Data: s.encode(),
+	}
+	if owner != nil {
+		sec.OwnerReferences = []metav1.OwnerReference{*owner}
 	}
 	_, err := secrets.Create(ctx, sec, metav1.CreateOptions{})
 	return err

@@ -33,6 +33,13 @@ func decodeState(data map[string][]byte) state {
 		s.serving = kp
 	}
 	s.trusted, _ = parseCerts(data[KeyCABundle])
+	if s.ca == nil {
+		// A ca.crt without ca.key is another issuer's, typically cert-manager's
+		// before a switch to self-managed TLS: replicas still serve certificates
+		// it signed, so it stays trusted (see policy.trust).
+		issuerCAs, _ := parseCerts(data[KeyCACert])
+		s.trusted = appendMissing(s.trusted, issuerCAs...)
+	}
 	return s
 }
 
@@ -53,22 +60,24 @@ func (s state) servedBy() bool {
 	return s.serving != nil && s.ca != nil && s.serving.cert.CheckSignatureFrom(s.ca.cert) == nil
 }
 
-// nextEvent is the earliest time the policy would change something.
-func (s state) nextEvent(p policy) time.Time {
+// nextEvent is the earliest time the policy would change something, given
+// when the webhook configuration's caBundle began trusting the CA (zero: it
+// does not yet, so look again soon).
+func (s state) nextEvent(p policy, caTrustedSince time.Time) time.Time {
 	next := renewAt(s.ca.cert)
-	for _, t := range []time.Time{renewAt(s.serving.cert), s.serving.cert.NotAfter} {
-		if t.Before(next) {
-			next = t
-		}
-	}
+	candidates := []time.Time{renewAt(s.serving.cert), s.serving.cert.NotAfter}
 	if !s.servedBy() {
-		if t := p.settledAt(s.ca); t.Before(next) {
-			next = t
-		}
+		candidates = append(candidates, p.settledAt(caTrustedSince))
 	}
 	for _, c := range s.trusted {
-		if c.NotAfter.Before(next) {
-			next = c.NotAfter
+		candidates = append(candidates, c.NotAfter)
+		if !p.isOwnCA(c) {
+			candidates = append(candidates, p.handoverEnds(s))
+		}
+	}
+	for _, t := range candidates {
+		if t.Before(next) {
+			next = t
 		}
 	}
 	return next
@@ -81,4 +90,14 @@ func containsCert(certs []*x509.Certificate, c *x509.Certificate) bool {
 		}
 	}
 	return false
+}
+
+// appendMissing appends those of certs that list does not hold yet.
+func appendMissing(list []*x509.Certificate, certs ...*x509.Certificate) []*x509.Certificate {
+	for _, c := range certs {
+		if !containsCert(list, c) {
+			list = append(list, c)
+		}
+	}
+	return list
 }
