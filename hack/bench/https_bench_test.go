@@ -47,12 +47,24 @@ func BenchmarkHTTPSCeiling(b *testing.B) {
 	startNothingEnv(b).runPhases(b)
 }
 
+func (e *webhookEnv) runPhases(b *testing.B) { runPhases(b, e.pin, e.load) }
+
+// phaseRates are the offered rates of the load phases; 0 is saturation.
+var phaseRates = []float64{100, 500, 1000, 0}
+
 // runPhases runs the fixed offered rates, then saturation, one
-// sub-benchmark each.
-func (e *webhookEnv) runPhases(b *testing.B) {
-	for _, rate := range []float64{100, 500, 1000, 0} {
-		b.Run(phaseName(rate), func(b *testing.B) { e.load(b, rate) })
+// sub-benchmark each, every one under the same pinning.
+func runPhases(b *testing.B, pin pinning, load func(b *testing.B, rate float64)) {
+	for _, rate := range phaseRates {
+		b.Run(phaseName(rate), func(b *testing.B) { pin.inPhase(func() { load(b, rate) }) })
 	}
+}
+
+// failureSummary counts failures against every request handed out,
+// dropped ones included, since those failed too.
+func failureSummary(r loadgen.Report) string {
+	return fmt.Sprintf("%d of %d requests failed (%d sent, %d dropped unsent): %v (first: %s)",
+		r.Failed(), r.HandedOut(), r.Sent, r.Dropped, r.Failures, r.FirstError)
 }
 
 func phaseName(rate float64) string {
@@ -63,6 +75,7 @@ func phaseName(rate float64) string {
 }
 
 type webhookEnv struct {
+	pin       pinning
 	server    *serverProcess
 	pprofAddr string // "" when the server serves no profiles
 	target    string
@@ -84,7 +97,7 @@ func startWebhookEnv(b *testing.B) *webhookEnv {
 	pprofAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(testcluster.FreeLoopbackPort(b)))
 	srv := startServer(b, pin, bin, "--kubeconfig="+api.WriteKubeconfig(b), "--cert-dir="+wh.LocalServingCertDir,
 		"--host="+wh.LocalServingHost, "--port="+port, "--pprof-addr="+pprofAddr)
-	env := &webhookEnv{server: srv, pprofAddr: pprofAddr, target: "https://" + net.JoinHostPort(wh.LocalServingHost, port) + webhook.MutatePath,
+	env := &webhookEnv{pin: pin, server: srv, pprofAddr: pprofAddr, target: "https://" + net.JoinHostPort(wh.LocalServingHost, port) + webhook.MutatePath,
 		roots: x509.NewCertPool(), expect: loadgen.ExpectPatch}
 	env.roots.AppendCertsFromPEM(wh.LocalServingCAData)
 	srv.waitTLS(b, net.JoinHostPort(wh.LocalServingHost, port), &tls.Config{RootCAs: env.roots})
@@ -99,7 +112,7 @@ func startNothingEnv(b *testing.B) *webhookEnv {
 	port := testcluster.FreeLoopbackPort(b)
 	srv := startServer(b, pin, bin, "--do-nothing", "--cert-dir="+certDir, "--port="+strconv.Itoa(port))
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	env := &webhookEnv{server: srv, target: "https://" + addr + webhook.MutatePath, roots: ca, expect: loadgen.ExpectOK}
+	env := &webhookEnv{pin: pin, server: srv, target: "https://" + addr + webhook.MutatePath, roots: ca, expect: loadgen.ExpectOK}
 	srv.waitTLS(b, addr, &tls.Config{RootCAs: ca})
 	env.warmUp(b)
 	return env
@@ -110,7 +123,9 @@ func startNothingEnv(b *testing.B) *webhookEnv {
 func (e *webhookEnv) warmUp(b *testing.B) {
 	o := e.options(0)
 	o.Duration, o.Requests = 2*time.Second, 20_000
-	if _, err := loadgen.Run(context.Background(), o); err != nil {
+	var err error
+	e.pin.inPhase(func() { _, err = loadgen.Run(context.Background(), o) })
+	if err != nil {
 		b.Fatalf("warm-up: %v\nserver log:\n%s", err, e.server.log.String())
 	}
 }
@@ -136,7 +151,7 @@ func (e *webhookEnv) load(b *testing.B, rate float64) {
 		b.Fatalf("%v\nserver log:\n%s", err, e.server.log.String())
 	}
 	if r.Failed() > 0 {
-		b.Errorf("%d of %d requests failed: %v (first: %s)", r.Failed(), r.Sent, r.Failures, r.FirstError)
+		b.Error(failureSummary(r))
 	}
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	b.ReportMetric(float64(r.Latency.Mean), "ns/op")

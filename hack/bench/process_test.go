@@ -53,7 +53,10 @@ func serverBinary(tb testing.TB) string {
 // the server on CPU 0, this process (and everything it starts later,
 // such as the API server) on CPU 1. Without two CPUs or taskset, nothing
 // is pinned and the results say so.
-type pinning struct{ server []string }
+type pinning struct {
+	server    []string // the command prefix that pins the server to CPU 0
+	generator bool     // this process, the load generator, is pinned to CPU 1
+}
 
 func pinIfPossible(tb testing.TB) pinning {
 	tb.Helper()
@@ -71,12 +74,23 @@ func pinIfPossible(tb testing.TB) pinning {
 		tb.Logf("taskset: %v %s: nothing is pinned", err, out)
 		return pinning{}
 	}
-	prev := runtime.GOMAXPROCS(1)
-	tb.Cleanup(func() {
-		runtime.GOMAXPROCS(prev)
-		exec.Command("taskset", "-a", "-p", "-c", all, pid).Run()
-	})
-	return pinning{server: []string{"taskset", "-c", "0"}}
+	tb.Cleanup(func() { exec.Command("taskset", "-a", "-p", "-c", all, pid).Run() })
+	return pinning{server: []string{"taskset", "-c", "0"}, generator: true}
+}
+
+// inPhase runs one load phase (or the warm-up) with GOMAXPROCS 1 when the
+// generator is pinned: one P per CPU it may use, so its goroutines do not
+// fight over the one CPU. It is set per phase, not once, because go test
+// sets GOMAXPROCS (to -cpu, by default the CPU count) before every
+// sub-benchmark and every -count repeat; it is restored after, as the
+// runner expects to find its own value.
+func (p pinning) inPhase(phase func()) {
+	if !p.generator {
+		phase()
+		return
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	phase()
 }
 
 // serverProcess is the webhook under test, in its own process.

@@ -65,14 +65,18 @@ func (c *conn) send(ctx context.Context, n uint64, timeout time.Duration) (strin
 	resp, err := c.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return FailTimeout, err
+			return cutOff(ctx), err
 		}
 		return FailTransport, err
 	}
 	defer resp.Body.Close()
 	c.answer.Reset()
 	if _, err := c.answer.ReadFrom(resp.Body); err != nil {
-		return FailTransport, fmt.Errorf("reading the answer: %w", err)
+		kind := FailTransport
+		if ctx.Err() != nil {
+			kind = cutOff(ctx)
+		}
+		return kind, fmt.Errorf("reading the answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return FailStatus, fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, c.answer.Bytes())

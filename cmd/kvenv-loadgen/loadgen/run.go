@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -53,15 +54,22 @@ func openLoop(ctx context.Context, clk clock, senders []sender, o Options) Repor
 
 // drainDue sends each request it is handed and measures from the hand-out,
 // so time spent queued for a connection counts. A request already older
-// than timeout when its turn comes is not sent: the API server would have
-// given up on it.
+// than timeout when its turn comes is dropped, not sent: the API server
+// would have given up on it. So is one whose run was interrupted.
 func drainDue(ctx context.Context, clk clock, snd sender, due <-chan slot, seq *atomic.Uint64, timeout time.Duration) *tally {
 	t := &tally{}
 	for s := range due {
 		t.lags = append(t.lags, s.handed-s.due)
-		waited := clk.now() - s.handed
-		if waited >= timeout || ctx.Err() != nil {
-			t.fail(FailTimeout, fmt.Errorf("still queued %s after its due time", waited.Round(time.Millisecond)), clk.now())
+		now := clk.now()
+		waited := now - s.handed
+		if ctx.Err() != nil {
+			t.drop(cutOff(ctx), fmt.Errorf("the run ended while it was queued, %s after hand-out: never sent",
+				waited.Round(time.Millisecond)), now)
+			continue
+		}
+		if waited >= timeout {
+			t.drop(FailTimeout, fmt.Errorf("still queued %s after hand-out, past the %s timeout: never sent",
+				waited.Round(time.Millisecond), timeout), now)
 			continue
 		}
 		t.sent++
@@ -74,6 +82,16 @@ func drainDue(ctx context.Context, clk clock, snd sender, due <-chan slot, seq *
 		t.ok(at-s.handed, at)
 	}
 	return t
+}
+
+// cutOff is the failure kind of a request the run did not let finish:
+// interrupted when the run was cancelled (Ctrl-C), a timeout otherwise
+// (its own timeout, or the run's bound).
+func cutOff(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return FailInterrupted
+	}
+	return FailTimeout
 }
 
 // saturation keeps every connection busy: a closed loop, so latency is

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,8 +108,61 @@ func TestOpenLoopDropsRequestsQueuedPastTheTimeout(t *testing.T) {
 	var seq atomic.Uint64
 	tl := drainDue(context.Background(), clk, snd, dueChan(0, ms(10), ms(20)), &seq, ms(45))
 	// 0 → answered at 50; 10 → waited 40, sent, answered at 100; 20 → waited 80: dropped.
-	if !slices.Equal(tl.latencies, []time.Duration{ms(50), ms(90)}) || tl.sent != 2 || tl.failures[FailTimeout] != 1 {
-		t.Fatalf("latencies %v, sent %d, failures %v", tl.latencies, tl.sent, tl.failures)
+	if !slices.Equal(tl.latencies, []time.Duration{ms(50), ms(90)}) || tl.sent != 2 || tl.dropped != 1 || tl.failures[FailTimeout] != 1 {
+		t.Fatalf("latencies %v, sent %d, dropped %d, failures %v", tl.latencies, tl.sent, tl.dropped, tl.failures)
+	}
+	// Waited counts from the hand-out (at 20ms, due at 20ms), to the turn at 100ms.
+	if want := "timeout: still queued 80ms after hand-out, past the 45ms timeout: never sent"; tl.firstError != want {
+		t.Errorf("first error %q, want %q", tl.firstError, want)
+	}
+}
+
+// The wait is measured from the hand-out, not the due time: a request
+// handed out late by the generator is not dropped for the generator's lag.
+func TestOpenLoopTimesTheQueueFromTheHandOut(t *testing.T) {
+	clk := &fakeClock{}
+	clk.advance(ms(60))
+	snd := &fakeSender{clk: clk, service: ms(1)}
+	due := make(chan slot, 1)
+	due <- slot{due: 0, handed: ms(30)}
+	close(due)
+	var seq atomic.Uint64
+	tl := drainDue(context.Background(), clk, snd, due, &seq, ms(40))
+	if tl.sent != 1 || tl.dropped != 0 || len(tl.latencies) != 1 {
+		t.Fatalf("queued 30ms after hand-out (60ms after its due time) with a 40ms timeout: sent %d, dropped %d, failures %v",
+			tl.sent, tl.dropped, tl.failures)
+	}
+}
+
+// Requests still queued when the run is interrupted (Ctrl-C) were cut off
+// by it: interrupted, not timeouts, and never sent.
+func TestQueuedRequestsOfAnInterruptedRunAreInterrupted(t *testing.T) {
+	clk := &fakeClock{}
+	snd := &fakeSender{clk: clk, service: ms(1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var seq atomic.Uint64
+	tl := drainDue(ctx, clk, snd, dueChan(0, ms(10)), &seq, time.Second)
+	if tl.sent != 0 || tl.dropped != 2 || tl.failures[FailInterrupted] != 2 || tl.failures[FailTimeout] != 0 {
+		t.Fatalf("sent %d, dropped %d, failures %v; want 2 interrupted, never sent", tl.sent, tl.dropped, tl.failures)
+	}
+	if !strings.Contains(tl.firstError, "the run ended while it was queued") {
+		t.Errorf("first error %q", tl.firstError)
+	}
+}
+
+// The run's own bound (Duration plus Timeout) ending a queued request is a
+// timeout: nobody interrupted it.
+func TestQueuedRequestsPastTheRunsBoundAreTimeouts(t *testing.T) {
+	clk := &fakeClock{}
+	snd := &fakeSender{clk: clk, service: ms(1)}
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now())
+	defer cancel()
+	<-ctx.Done()
+	var seq atomic.Uint64
+	tl := drainDue(ctx, clk, snd, dueChan(0), &seq, time.Second)
+	if tl.dropped != 1 || tl.failures[FailTimeout] != 1 || tl.failures[FailInterrupted] != 0 {
+		t.Fatalf("dropped %d, failures %v; want 1 timeout", tl.dropped, tl.failures)
 	}
 }
 

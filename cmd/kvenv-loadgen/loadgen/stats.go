@@ -17,27 +17,39 @@ const (
 	FailBody      = "bad-body"    // not an AdmissionReview answering this request
 	FailDenied    = "denied"      // the webhook refused the pod
 	FailNoPatch   = "no-patch"    // allowed, but the pod was not mutated
-	FailTimeout   = "timeout"     // no answer within Timeout of being handed out
+	FailTimeout   = "timeout"     // no answer within Timeout of being handed out (dropped ones too)
+	// FailInterrupted: cut off, in flight or still queued, because the run
+	// was interrupted (Ctrl-C): neither the server's fault nor a timeout.
+	FailInterrupted = "interrupted"
 )
 
 // Report is the outcome of a run.
 type Report struct {
 	Mode        string // "open loop, 500 req/s offered" or "saturation"
 	Connections int
-	Sent        int            // requests sent
-	OK          int            // answers that met the expectation
-	Failures    map[string]int // by kind; absent kinds had none
-	FirstError  string         // one example, to start debugging from
-	Elapsed     time.Duration  // from the start to the last answer
-	Throughput  float64        // OK answers per second of Elapsed
-	Latency     Percentiles    // of the OK answers
+	Sent        int // requests sent
+	// Dropped are requests handed out but never sent: they waited for a
+	// free connection until Timeout had passed (failed as timeouts, as the
+	// API server would have given up), or until the run was interrupted
+	// (failed as interrupted).
+	Dropped    int
+	OK         int            // answers that met the expectation
+	Failures   map[string]int // by kind, dropped requests included; absent kinds had none
+	FirstError string         // one example, to start debugging from
+	Elapsed    time.Duration  // from the start to the last answer
+	Throughput float64        // OK answers per second of Elapsed
+	Latency    Percentiles    // of the OK answers
 	// GeneratorLag is how late the generator handed requests out against
 	// their schedule (open loop only). Large values mean the generator,
 	// not the server, could not keep the rate: its CPU is too busy.
 	GeneratorLag Percentiles
 }
 
-// Failed is the number of requests that did not succeed.
+// HandedOut is every request the run counts: sent or dropped. OK and
+// Failed add up to it.
+func (r Report) HandedOut() int { return r.Sent + r.Dropped }
+
+// Failed is the number of requests that did not succeed, sent or not.
 func (r Report) Failed() int {
 	n := 0
 	for _, v := range r.Failures {
@@ -90,6 +102,7 @@ type tally struct {
 	latencies  []time.Duration
 	lags       []time.Duration
 	sent       int
+	dropped    int
 	failures   map[string]int
 	firstError string
 	lastAnswer time.Duration
@@ -111,6 +124,12 @@ func (t *tally) fail(kind string, err error, at time.Duration) {
 	t.lastAnswer = max(t.lastAnswer, at)
 }
 
+// drop records a request that was never sent, and why.
+func (t *tally) drop(kind string, err error, at time.Duration) {
+	t.dropped++
+	t.fail(kind, err, at)
+}
+
 func merge(mode string, tallies []*tally) Report {
 	r := Report{Mode: mode, Connections: len(tallies), Failures: map[string]int{}}
 	var all, lags []time.Duration
@@ -118,6 +137,7 @@ func merge(mode string, tallies []*tally) Report {
 		all = append(all, t.latencies...)
 		lags = append(lags, t.lags...)
 		r.Sent += t.sent
+		r.Dropped += t.dropped
 		for k, v := range t.failures {
 			r.Failures[k] += v
 		}
@@ -139,7 +159,8 @@ func merge(mode string, tallies []*tally) Report {
 func (r Report) Print(w io.Writer) {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
 	fmt.Fprintf(w, "mode:        %s, %d connections\n", r.Mode, r.Connections)
-	fmt.Fprintf(w, "requests:    %d sent, %d ok, %d failed in %s\n", r.Sent, r.OK, r.Failed(), r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "requests:    %d handed out (%d sent, %d dropped unsent): %d ok, %d failed in %s\n",
+		r.HandedOut(), r.Sent, r.Dropped, r.OK, r.Failed(), r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "throughput:  %.1f req/s\n", r.Throughput)
 	fmt.Fprintf(w, "latency:     p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  mean %s\n",
 		ms(r.Latency.P50), ms(r.Latency.P90), ms(r.Latency.P99), ms(r.Latency.P999), ms(r.Latency.Max), ms(r.Latency.Mean))

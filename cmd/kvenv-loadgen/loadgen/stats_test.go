@@ -64,9 +64,33 @@ func TestMergeAddsConnectionsUp(t *testing.T) {
 	}
 	var out bytes.Buffer
 	r.Print(&out)
-	for _, s := range []string{"5 sent, 3 ok, 2 failed", "6.0 req/s", "p50 2.000 ms", "denied=1 timeout=1"} {
+	for _, s := range []string{"5 handed out (5 sent, 0 dropped unsent): 3 ok, 2 failed", "6.0 req/s", "p50 2.000 ms", "denied=1 timeout=1"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("printed report lacks %q:\n%s", s, out.String())
 		}
+	}
+}
+
+// Requests dropped unsent are failures but were never sent: counted
+// against everything handed out, ok and failed add up.
+func TestDroppedRequestsAreHandedOutButNotSent(t *testing.T) {
+	a := &tally{sent: 2}
+	a.ok(ms(1), ms(10))
+	a.fail(FailTimeout, errors.New("no answer"), ms(20))
+	a.drop(FailTimeout, errors.New("still queued"), ms(30))
+	a.drop(FailTimeout, errors.New("still queued"), ms(40))
+	b := &tally{}
+	b.drop(FailInterrupted, errors.New("the run ended"), ms(50))
+	r := merge("open loop, 100 req/s offered", []*tally{a, b})
+	if r.Sent != 2 || r.Dropped != 3 || r.HandedOut() != 5 || r.OK+r.Failed() != r.HandedOut() {
+		t.Fatalf("sent %d, dropped %d, handed out %d, ok %d, failed %d", r.Sent, r.Dropped, r.HandedOut(), r.OK, r.Failed())
+	}
+	if r.Failures[FailTimeout] != 3 || r.Failures[FailInterrupted] != 1 {
+		t.Errorf("failures %v, want timeout=3 interrupted=1", r.Failures)
+	}
+	var out bytes.Buffer
+	r.Print(&out)
+	if want := "5 handed out (2 sent, 3 dropped unsent): 1 ok, 4 failed"; !strings.Contains(out.String(), want) {
+		t.Errorf("printed report lacks %q:\n%s", want, out.String())
 	}
 }
