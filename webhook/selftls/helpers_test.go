@@ -11,8 +11,47 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kvenv/kvenv/internal/testcluster"
 	"github.com/kvenv/kvenv/webhook/selftls"
 )
+
+// tlsNamespace and tlsSecret are where the rotators of the API server tests
+// keep their Secret.
+const tlsNamespace, tlsSecret = "kvenv", "kvenv-tls"
+
+// startAPIServer starts a real API server (the test is skipped with -short)
+// with the namespace tlsNamespace, and returns it with the options of a
+// rotator that keeps tlsSecret there and the caBundle of the webhook
+// configuration mwc, for hosts, and writes its certificate to a directory of
+// its own (replicas set one each).
+func startAPIServer(t *testing.T, mwc string, hosts ...string) (*testcluster.APIServer, selftls.Options) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a real kube-apiserver")
+	}
+	api := testcluster.StartAPIServer(t)
+	createNamespace(t, api.Client, tlsNamespace, nil)
+	opts := selftls.DefaultOptions()
+	opts.SecretName, opts.SecretNamespace, opts.WebhookConfigName = tlsSecret, tlsNamespace, mwc
+	opts.Hosts, opts.CertDir = hosts, t.TempDir()
+	return api, opts
+}
+
+// createPodWebhook creates the webhook configuration mwc, which sends the
+// pods of namespaces labelled kvenv.io/injection=enabled to 127.0.0.1:port.
+func createPodWebhook(t *testing.T, c kubernetes.Interface, mwc string, port int) {
+	t.Helper()
+	testcluster.CreateLoopbackPodWebhook(t, c, mwc, port, "/mutate-v1-pod", map[string]string{"kvenv.io/injection": "enabled"})
+}
+
+func newRotator(t *testing.T, c kubernetes.Interface, opts selftls.Options) *selftls.Rotator {
+	t.Helper()
+	r, err := selftls.New(c, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 func createNamespace(t *testing.T, c kubernetes.Interface, name string, labels map[string]string) {
 	t.Helper()
@@ -22,9 +61,10 @@ func createNamespace(t *testing.T, c kubernetes.Interface, name string, labels m
 	}
 }
 
-func getSecret(t *testing.T, c kubernetes.Interface, ns, name string) *corev1.Secret {
+// getSecret reads the rotators' Secret, tlsSecret.
+func getSecret(t *testing.T, c kubernetes.Interface) *corev1.Secret {
 	t.Helper()
-	s, err := c.CoreV1().Secrets(ns).Get(context.Background(), name, metav1.GetOptions{})
+	s, err := c.CoreV1().Secrets(tlsNamespace).Get(context.Background(), tlsSecret, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

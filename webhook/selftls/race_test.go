@@ -25,19 +25,12 @@ import (
 // (the loser of each race re-reads and adopts), and both replicas must end up
 // serving the same certificate: no fight, no flapping.
 func TestReplicasConvergeOnOneCA(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real kube-apiserver")
-	}
-	api := testcluster.StartAPIServer(t)
-	c := api.Client
-	const ns, secret, mwc = "kvenv", "kvenv-tls", "kvenv-race"
-	createNamespace(t, c, ns, nil)
-	testcluster.CreateLoopbackPodWebhook(t, c, mwc, testcluster.FreeLoopbackPort(t), "/mutate-v1-pod", map[string]string{"kvenv.io/injection": "enabled"})
+	api, opts := startAPIServer(t, "kvenv-race", "kvenv.kvenv.svc")
+	c, mwc := api.Client, opts.WebhookConfigName
+	createPodWebhook(t, c, mwc, testcluster.FreeLoopbackPort(t))
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	clk := testclock.New(start)
-	opts := selftls.DefaultOptions()
-	opts.SecretName, opts.SecretNamespace, opts.WebhookConfigName = secret, ns, mwc
-	opts.Hosts, opts.Now = []string{"kvenv.kvenv.svc"}, clk.Now
+	opts.Now = clk.Now
 	// Renewals at two thirds: serving certificates at day 2, the CA at day 4.
 	opts.CAValidity, opts.CertValidity = 6*24*time.Hour, 3*24*time.Hour
 	var replicas []*selftls.Rotator
@@ -45,13 +38,9 @@ func TestReplicasConvergeOnOneCA(t *testing.T) {
 	for range 2 {
 		o := opts
 		o.CertDir = t.TempDir()
-		r, err := selftls.New(c, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		replicas, dirs = append(replicas, r), append(dirs, o.CertDir)
+		replicas, dirs = append(replicas, newRotator(t, c, o)), append(dirs, o.CertDir)
 	}
-	secretWrites := countWrites(t, watchOne(t, c.CoreV1().Secrets(ns).Watch, secret), watch.Added, watch.Modified)
+	secretWrites := countWrites(t, watchOne(t, c.CoreV1().Secrets(tlsNamespace).Watch, tlsSecret), watch.Added, watch.Modified)
 	// The configuration exists already: its ADDED event is not a write.
 	bundleWrites := countWrites(t, watchOne(t, c.AdmissionregistrationV1().MutatingWebhookConfigurations().Watch, mwc), watch.Modified)
 
@@ -69,7 +58,7 @@ func TestReplicasConvergeOnOneCA(t *testing.T) {
 	for i, step := range steps {
 		clk.Set(step.at)
 		reconcileConcurrently(t, replicas, 3)
-		sec := getSecret(t, c, ns, secret)
+		sec := getSecret(t, c)
 		if got := secretWrites(sec.ResourceVersion); got != i+1 {
 			t.Fatalf("%s: %d Secret writes in total, want %d", step.name, got, i+1)
 		}
@@ -91,7 +80,7 @@ func TestReplicasConvergeOnOneCA(t *testing.T) {
 		}
 		lastCA = sec.Data[selftls.KeyCACert]
 	}
-	sec := getSecret(t, c, ns, secret)
+	sec := getSecret(t, c)
 	if n := len(certsFromPEM(t, sec.Data[selftls.KeyCABundle])); n != 2 {
 		t.Fatalf("trust bundle holds %d CAs after the rotation, want the new and the old", n)
 	}

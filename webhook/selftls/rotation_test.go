@@ -2,6 +2,7 @@ package selftls_test
 
 import (
 	"context"
+	"crypto/x509"
 	"net"
 	"strconv"
 	"testing"
@@ -28,33 +29,16 @@ import (
 // The test clock moves less than the certificates' backdating, so the API
 // server, which uses the real clock, accepts every certificate made.
 func TestRotationIsServedWithoutRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real kube-apiserver")
-	}
-	api := testcluster.StartAPIServer(t)
-	c := api.Client
-	const ns, secret, mwc = "kvenv", "kvenv-tls", "kvenv-rotation"
-	port := testcluster.FreeLoopbackPort(t)
-	createNamespace(t, c, ns, nil)
-	createNamespace(t, c, "apps", map[string]string{webhook.NamespaceLabel: webhook.NamespaceLabelEnabled})
-	testcluster.CreateLoopbackPodWebhook(t, c, mwc, port, "/mutate-v1-pod", map[string]string{"kvenv.io/injection": "enabled"})
+	api, opts := startAPIServer(t, "kvenv-rotation", "127.0.0.1")
+	c, mwc := api.Client, opts.WebhookConfigName
+	port := createServedPodWebhook(t, c, mwc)
 
 	start := time.Now()
 	clk := testclock.New(start)
-	opts := selftls.DefaultOptions()
-	opts.SecretName, opts.SecretNamespace, opts.WebhookConfigName = secret, ns, mwc
-	opts.Hosts, opts.CertDir, opts.Now = []string{"127.0.0.1"}, t.TempDir(), clk.Now
+	opts.Now = clk.Now
 	// Renewals at two thirds: serving certificates at 2m, the CA at 4m.
 	opts.CAValidity, opts.CertValidity, opts.Propagation = 6*time.Minute, 3*time.Minute, 10*time.Second
-	rotator, err := selftls.New(c, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rotator.Bootstrap(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	startWebhook(t, api, port, opts.CertDir, addr)
+	rotator, addr := startServing(t, api, opts, port)
 
 	steps := []struct {
 		name string
@@ -66,17 +50,53 @@ func TestRotationIsServedWithoutRestart(t *testing.T) {
 		{"serving certificate from the new CA", start.Add(4*time.Minute + opts.Propagation)},
 	}
 	for _, step := range steps {
-		clk.Set(step.at)
-		if _, err := rotator.Reconcile(context.Background()); err != nil {
-			t.Fatalf("%s: %v", step.name, err)
-		}
-		want := servingCertOf(t, getSecret(t, c, ns, secret))
-		got := testcluster.WaitServed(t, c, mwc, addr, want)
-		if !got.Equal(want) {
-			t.Fatalf("%s: the server presents serial %x, the Secret holds %x", step.name, got.SerialNumber, want.SerialNumber)
-		}
-		createAnnotatedPod(t, c, "apps", step.name)
+		reconcileAt(t, rotator, clk, step.at, step.name)
+		want := servingCertOf(t, getSecret(t, c))
+		servedAndAdmitted(t, c, mwc, addr, step.name, want)
 	}
+}
+
+// createServedPodWebhook creates the namespace apps, opted in to injection,
+// and the webhook configuration mwc for a webhook server on 127.0.0.1 at a
+// free port, which it returns.
+func createServedPodWebhook(t *testing.T, c kubernetes.Interface, mwc string) int {
+	t.Helper()
+	port := testcluster.FreeLoopbackPort(t)
+	createNamespace(t, c, "apps", map[string]string{webhook.NamespaceLabel: webhook.NamespaceLabelEnabled})
+	createPodWebhook(t, c, mwc, port)
+	return port
+}
+
+// startServing bootstraps a rotator with opts and runs kvenv's webhook server
+// on its certificates at 127.0.0.1:port; it returns the rotator and the
+// server's address.
+func startServing(t *testing.T, api *testcluster.APIServer, opts selftls.Options, port int) (*selftls.Rotator, string) {
+	t.Helper()
+	rotator := newRotator(t, api.Client, opts)
+	if err := rotator.Bootstrap(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return rotator, startWebhook(t, api, port, opts.CertDir)
+}
+
+// reconcileAt moves clk to at and has rotator reconcile.
+func reconcileAt(t *testing.T, rotator *selftls.Rotator, clk *testclock.Clock, at time.Time, step string) {
+	t.Helper()
+	clk.Set(at)
+	if _, err := rotator.Reconcile(context.Background()); err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// servedAndAdmitted checks that the webhook server at addr presents want,
+// verified against the caBundle of mwc, and that the API server admits (and
+// kvenv mutates) an annotated pod in the namespace apps.
+func servedAndAdmitted(t *testing.T, c kubernetes.Interface, mwc, addr, step string, want *x509.Certificate) {
+	t.Helper()
+	if got := testcluster.WaitServed(t, c, mwc, addr, want); !got.Equal(want) {
+		t.Fatalf("%s: the server presents serial %x, the Secret holds %x", step, got.SerialNumber, want.SerialNumber)
+	}
+	createAnnotatedPod(t, c, "apps", step)
 }
 
 func createAnnotatedPod(t *testing.T, c kubernetes.Interface, ns, step string) {
@@ -96,10 +116,11 @@ func createAnnotatedPod(t *testing.T, c kubernetes.Interface, ns, step string) {
 	}
 }
 
-// startWebhook runs kvenv's webhook manager on the rotator's certificate
-// directory until the test ends.
-func startWebhook(t *testing.T, api *testcluster.APIServer, port int, certDir, addr string) {
+// startWebhook runs kvenv's webhook manager on 127.0.0.1:port and the
+// rotator's certificate directory until the test ends, and returns its address.
+func startWebhook(t *testing.T, api *testcluster.APIServer, port int, certDir string) string {
 	t.Helper()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	cfg := webhook.DefaultConfig()
 	cfg.InjectorImage = "registry.example/kvenv:test"
 	mgr, err := webhook.NewManager(api.Config, webhook.ServerOptions{
@@ -121,9 +142,10 @@ func startWebhook(t *testing.T, api *testcluster.APIServer, port int, certDir, a
 	for range 100 {
 		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			conn.Close()
-			return
+			return addr
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("webhook did not listen on %s within 10s", addr)
+	return ""
 }

@@ -3,8 +3,6 @@ package selftls_test
 import (
 	"context"
 	"crypto/x509"
-	"net"
-	"strconv"
 	"testing"
 	"time"
 
@@ -13,8 +11,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kvenv/kvenv/internal/testclock"
-	"github.com/kvenv/kvenv/internal/testcluster"
-	"github.com/kvenv/kvenv/webhook"
 	"github.com/kvenv/kvenv/webhook/selftls"
 )
 
@@ -28,16 +24,9 @@ import (
 // after kvenv's own certificate is served. The adopted Secret ends up owned
 // by the webhook configuration.
 func TestSwitchFromCertManagerKeepsPodsAdmitted(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real kube-apiserver")
-	}
-	api := testcluster.StartAPIServer(t)
-	c := api.Client
-	const ns, secret, mwc = "kvenv", "kvenv-tls", "kvenv-switch"
-	port := testcluster.FreeLoopbackPort(t)
-	createNamespace(t, c, ns, nil)
-	createNamespace(t, c, "apps", map[string]string{webhook.NamespaceLabel: webhook.NamespaceLabelEnabled})
-	testcluster.CreateLoopbackPodWebhook(t, c, mwc, port, "/mutate-v1-pod", map[string]string{"kvenv.io/injection": "enabled"})
+	api, opts := startAPIServer(t, "kvenv-switch", "127.0.0.1")
+	c, mwc := api.Client, opts.WebhookConfigName
+	port := createServedPodWebhook(t, c, mwc)
 
 	start := time.Now()
 	certManager := selftls.CertManagerSecretData(t, []string{"127.0.0.1"}, start)
@@ -45,29 +34,19 @@ func TestSwitchFromCertManagerKeepsPodsAdmitted(t *testing.T) {
 	certManagerServing := certsFromPEM(t, certManager[selftls.KeyServingCert])[0]
 	injectCABundle(t, c, mwc, certManager[selftls.KeyCACert])
 	sec := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: secret, Namespace: ns, Annotations: map[string]string{"cert-manager.io/certificate-name": "kvenv-serving"}},
+		ObjectMeta: metav1.ObjectMeta{Name: tlsSecret, Namespace: tlsNamespace, Annotations: map[string]string{"cert-manager.io/certificate-name": "kvenv-serving"}},
 		Type:       corev1.SecretTypeTLS, Data: certManager,
 	}
-	if _, err := c.CoreV1().Secrets(ns).Create(context.Background(), sec, metav1.CreateOptions{}); err != nil {
+	if _, err := c.CoreV1().Secrets(tlsNamespace).Create(context.Background(), sec, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
 	clk := testclock.New(start)
-	opts := selftls.DefaultOptions()
-	opts.SecretName, opts.SecretNamespace, opts.WebhookConfigName = secret, ns, mwc
-	opts.Hosts, opts.CertDir, opts.Now = []string{"127.0.0.1"}, t.TempDir(), clk.Now
+	opts.Now = clk.Now
 	// The test clock moves less than the certificates' backdating, so the
 	// API server, on the real clock, accepts every certificate made.
 	opts.Propagation, opts.Handover = 10*time.Second, time.Minute
-	rotator, err := selftls.New(c, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rotator.Bootstrap(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	startWebhook(t, api, port, opts.CertDir, addr)
+	rotator, addr := startServing(t, api, opts, port)
 
 	steps := []struct {
 		name              string
@@ -79,18 +58,12 @@ func TestSwitchFromCertManagerKeepsPodsAdmitted(t *testing.T) {
 		{"the handover is over", start.Add(opts.Propagation + opts.Handover), false},
 	}
 	for i, step := range steps {
-		clk.Set(step.at)
-		if _, err := rotator.Reconcile(context.Background()); err != nil {
-			t.Fatalf("%s: %v", step.name, err)
-		}
-		want := servingCertOf(t, getSecret(t, c, ns, secret))
+		reconcileAt(t, rotator, clk, step.at, step.name)
+		want := servingCertOf(t, getSecret(t, c))
 		if i == 0 && !want.Equal(certManagerServing) {
 			t.Fatalf("%s: cert-manager's certificate was replaced before kvenv's CA could be trusted", step.name)
 		}
-		if got := testcluster.WaitServed(t, c, mwc, addr, want); !got.Equal(want) {
-			t.Fatalf("%s: the server presents serial %x, the Secret holds %x", step.name, got.SerialNumber, want.SerialNumber)
-		}
-		createAnnotatedPod(t, c, "apps", step.name)
+		servedAndAdmitted(t, c, mwc, addr, step.name, want)
 		bundle := getWebhookConfig(t, c, mwc).Webhooks[0].ClientConfig.CABundle
 		if step.certManagerServed {
 			verifiesAgainst(t, step.name, certManagerServing, bundle)
@@ -99,7 +72,7 @@ func TestSwitchFromCertManagerKeepsPodsAdmitted(t *testing.T) {
 		}
 	}
 	owner := getWebhookConfig(t, c, mwc)
-	if refs := getSecret(t, c, ns, secret).OwnerReferences; len(refs) != 1 || refs[0].UID != owner.UID {
+	if refs := getSecret(t, c).OwnerReferences; len(refs) != 1 || refs[0].UID != owner.UID {
 		t.Fatalf("the adopted Secret is not owned by the webhook configuration: %+v", refs)
 	}
 }

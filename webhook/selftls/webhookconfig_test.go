@@ -30,21 +30,11 @@ import (
 // Secret created meanwhile becomes owned by it. Looking that often is bounded:
 // a configuration missing for long is looked for at the ordinary pace.
 func TestWebhookConfigurationThatAppearsLate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real kube-apiserver")
-	}
-	api := testcluster.StartAPIServer(t)
-	c := api.Client
-	const ns, secret, mwc = "kvenv", "kvenv-tls", "kvenv-late"
-	createNamespace(t, c, ns, nil)
-	opts := selftls.DefaultOptions()
-	opts.SecretName, opts.SecretNamespace, opts.WebhookConfigName = secret, ns, mwc
-	opts.Hosts, opts.CertDir, opts.CheckInterval = []string{"kvenv.kvenv.svc"}, t.TempDir(), time.Hour
+	api, opts := startAPIServer(t, "kvenv-late", "kvenv.kvenv.svc")
+	c, mwc := api.Client, opts.WebhookConfigName
+	opts.CheckInterval = time.Hour
 	hooks := &configHooks{}
-	rotator, err := selftls.New(hookedClient{c, hooks}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rotator := newRotator(t, hookedClient{c, hooks}, opts)
 	logs := &logLines{}
 	ctx, cancel := context.WithCancel(log.IntoContext(context.Background(), logs.logger()))
 	if err := rotator.Bootstrap(ctx); err != nil {
@@ -59,7 +49,7 @@ func TestWebhookConfigurationThatAppearsLate(t *testing.T) {
 	if !strings.Contains(logs.String(), "--webhook-config-name") {
 		t.Fatalf("the report does not name the flag to check:\n%s", logs)
 	}
-	if refs := getSecret(t, c, ns, secret).OwnerReferences; len(refs) != 0 {
+	if refs := getSecret(t, c).OwnerReferences; len(refs) != 0 {
 		t.Fatalf("the Secret is owned before its owner exists: %+v", refs)
 	}
 
@@ -75,9 +65,9 @@ func TestWebhookConfigurationThatAppearsLate(t *testing.T) {
 	// Start reconciles at once; the configuration appears only after that
 	// reconcile read it twice (for the Secret and for the caBundle), missing.
 	waitFor(t, "the rotator's first reconcile", func() bool { return hooks.gets.Load() >= readsBefore+2 })
-	testcluster.CreateLoopbackPodWebhook(t, c, mwc, testcluster.FreeLoopbackPort(t), "/mutate-v1-pod", map[string]string{"kvenv.io/injection": "enabled"})
+	createPodWebhook(t, c, mwc, testcluster.FreeLoopbackPort(t))
 	cfg := waitForCABundle(t, c, mwc, 15*time.Second)
-	sec := getSecret(t, c, ns, secret)
+	sec := getSecret(t, c)
 	if !bytes.Equal(cfg.Webhooks[0].ClientConfig.CABundle, sec.Data[selftls.KeyCABundle]) {
 		t.Fatal("the caBundle set is not the Secret's trust bundle")
 	}
@@ -90,21 +80,11 @@ func TestWebhookConfigurationThatAppearsLate(t *testing.T) {
 }
 
 func TestMissingWebhookConfigurationIsLookedForOftenForAWhile(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real kube-apiserver")
-	}
-	api := testcluster.StartAPIServer(t)
-	c := api.Client
-	createNamespace(t, c, "kvenv", nil)
+	api, opts := startAPIServer(t, "kvenv-absent", "kvenv.kvenv.svc")
 	start := time.Now()
 	clk := testclock.New(start)
-	opts := selftls.DefaultOptions()
-	opts.SecretName, opts.SecretNamespace, opts.WebhookConfigName = "kvenv-tls", "kvenv", "kvenv-absent"
-	opts.Hosts, opts.CertDir, opts.Now = []string{"kvenv.kvenv.svc"}, t.TempDir(), clk.Now
-	rotator, err := selftls.New(c, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opts.Now = clk.Now
+	rotator := newRotator(t, api.Client, opts)
 	for _, step := range []struct {
 		after time.Duration // since the configuration was found missing
 		often bool          // looked for again within retryDelay (5s), else at the ordinary pace
@@ -155,28 +135,17 @@ func waitForCABundle(t *testing.T, c kubernetes.Interface, name string, timeout 
 // The served certificate moves to the new CA only the propagation delay
 // after that, whatever the CA's issue time says.
 func TestPropagationCountsFromTheCABundleUpdate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real kube-apiserver")
-	}
-	api := testcluster.StartAPIServer(t)
-	c := api.Client
-	const ns, secret, mwc = "kvenv", "kvenv-tls", "kvenv-propagation"
-	createNamespace(t, c, ns, nil)
-	testcluster.CreateLoopbackPodWebhook(t, c, mwc, testcluster.FreeLoopbackPort(t), "/mutate-v1-pod", map[string]string{"kvenv.io/injection": "enabled"})
+	api, opts := startAPIServer(t, "kvenv-propagation", "kvenv.kvenv.svc")
+	c, mwc := api.Client, opts.WebhookConfigName
+	createPodWebhook(t, c, mwc, testcluster.FreeLoopbackPort(t))
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	clk := testclock.New(start)
-	opts := selftls.DefaultOptions()
-	opts.SecretName, opts.SecretNamespace, opts.WebhookConfigName = secret, ns, mwc
-	opts.Hosts, opts.Now = []string{"kvenv.kvenv.svc"}, clk.Now
+	opts.Now = clk.Now
 	opts.CAValidity, opts.CertValidity = 6*24*time.Hour, 6*24*time.Hour // the CA renews at day 4
 	newReplica := func(c kubernetes.Interface) *selftls.Rotator {
 		o := opts
 		o.CertDir = t.TempDir()
-		r, err := selftls.New(c, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
+		return newRotator(t, c, o)
 	}
 	cut, healthy := newReplica(hookedClient{c, &configHooks{failUpdates: true}}), newReplica(c)
 
@@ -188,7 +157,7 @@ func TestPropagationCountsFromTheCABundleUpdate(t *testing.T) {
 	if _, err := cut.Reconcile(context.Background()); err == nil {
 		t.Fatal("the replica that cannot update the caBundle reported success")
 	}
-	newCA := caCertOf(t, getSecret(t, c, ns, secret))
+	newCA := caCertOf(t, getSecret(t, c))
 	if trusts(t, getWebhookConfig(t, c, mwc).Webhooks[0].ClientConfig.CABundle, newCA) {
 		t.Fatal("the caBundle trusts the new CA although its update failed")
 	}
@@ -206,7 +175,7 @@ func TestPropagationCountsFromTheCABundleUpdate(t *testing.T) {
 		if _, err := healthy.Reconcile(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		sec := getSecret(t, c, ns, secret)
+		sec := getSecret(t, c)
 		if !trusts(t, getWebhookConfig(t, c, mwc).Webhooks[0].ClientConfig.CABundle, newCA) {
 			t.Fatalf("%s after the CA renewal: the caBundle does not trust the new CA", step.at.Sub(caRenewal))
 		}
