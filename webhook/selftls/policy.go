@@ -97,8 +97,11 @@ func (p policy) trust(s state, old []*x509.Certificate, now time.Time) []*x509.C
 }
 
 // isOwnCA tells kvenv's CAs (see newCA) from another issuer's.
-func (p policy) isOwnCA(c *x509.Certificate) bool {
-	return strings.HasPrefix(c.Subject.CommonName, p.caName+"@")
+func (p policy) isOwnCA(c *x509.Certificate) bool { return isCAOf(c, p.caName) }
+
+// isCAOf reports whether c is a CA newCA made under caName.
+func isCAOf(c *x509.Certificate, caName string) bool {
+	return strings.HasPrefix(c.Subject.CommonName, caName+"@")
 }
 
 // handoverEnds is when another issuer's CAs may leave the trust bundle: the

@@ -173,7 +173,7 @@ func newerCA(mwc *admissionv1.MutatingWebhookConfiguration, ours *x509.Certifica
 	for _, w := range mwc.Webhooks {
 		certs, _ := parseCerts(w.ClientConfig.CABundle)
 		for _, c := range certs {
-			if strings.HasPrefix(c.Subject.CommonName, caName+"@") && c.NotBefore.After(ours.NotBefore) {
+			if isCAOf(c, caName) && c.NotBefore.After(ours.NotBefore) {
 				return c.Subject.CommonName
 			}
 		}
