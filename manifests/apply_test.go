@@ -21,10 +21,7 @@ import (
 // that its webhook outlives the first subtest) stays until the second
 // release proves that uninstalling it does no harm.
 func TestChartOnRealAPIServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real kube-apiserver")
-	}
-	c := newCluster(t)
+	c := newClusterUnlessShort(t)
 	createNamespace(t, c.api.Client, "apps", map[string]string{webhook.NamespaceLabel: webhook.NamespaceLabelEnabled})
 	first := installSelfManaged(t, c, readPlainManifest(t))
 
@@ -67,6 +64,16 @@ func TestChartOnRealAPIServer(t *testing.T) {
 	t.Run("cert-manager mode: real CRDs accept the chart, the issued certificate is served and rotated", func(t *testing.T) {
 		testCertManagerMode(t, c)
 	})
+}
+
+// newClusterUnlessShort starts a real API server for the test, which it
+// skips under -short.
+func newClusterUnlessShort(t *testing.T) *cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a real kube-apiserver")
+	}
+	return newCluster(t)
 }
 
 // release is one installed rendering and its running webhook.

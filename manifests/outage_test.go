@@ -20,10 +20,7 @@ import (
 // admitted, because the configuration never sends it, while a pod asking
 // for a secret is refused.
 func TestOptedOutPodsPassWhileKvenvIsDown(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real kube-apiserver")
-	}
-	c := newCluster(t)
+	c := newClusterUnlessShort(t)
 	mwc := render(t, "kvenv", "kvenv").all("MutatingWebhookConfiguration")
 	// Nothing listens on this port: kvenv is down.
 	pointAtLoopback(t, mwc, "https://127.0.0.1:"+strconv.Itoa(testcluster.FreeLoopbackPort(t))+webhook.MutatePath)

@@ -49,11 +49,7 @@ func TestTutorialBecomesAnnotations(t *testing.T) {
 	assertFinding(t, res, Note, "SecretProviderClass sample-spc", "dropped from the output")
 	assertFinding(t, res, Note, "Deployment sampleapp", "kvenv.io/client-id 6b3a3c4e-1f0d-4b8e-9a55-1c2d3e4f5a6b")
 	// A managed identity signs in to its own tenant: nothing to say about tenantId.
-	for _, f := range res.Findings {
-		if strings.Contains(f.Message, "tenant") {
-			t.Errorf("tenant note for a managed identity: %s", f)
-		}
-	}
+	assertNoFinding(t, res, "tenant", "tenant note for a managed identity")
 }
 
 // The manifests cannot show whether a secret backs a certificate, whose PFX
@@ -111,9 +107,7 @@ func TestUntranslatableWorkloadsAreUntouched(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			in, _ := os.ReadFile("testdata/in/" + file + ".yaml")
 			res := migrateFile(t, "testdata/in/"+file+".yaml")
-			if !bytes.Equal(res.Manifests, in) {
-				t.Errorf("output differs from input:\n%s", res.Manifests)
-			}
+			assertUnchanged(t, res, in)
 			for _, f := range res.Findings {
 				if f.Level == Migrated {
 					t.Errorf("reported as migrated: %s", f)
@@ -231,10 +225,7 @@ func TestUnreadableInputIsAnError(t *testing.T) {
 // A malformed objects parameter is readable input (parameters are strings):
 // the class is kept and its workloads are left as is, with the reason.
 func TestMalformedObjectsParameterBlocksTheClass(t *testing.T) {
-	raw, err := os.ReadFile("testdata/in/tutorial.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := readFile(t, "testdata/in/tutorial.yaml")
 	start, end := bytes.Index(raw, []byte("    objects: |")), bytes.Index(raw, []byte("  secretObjects:"))
 	if start < 0 || end < start {
 		t.Fatal("tutorial.yaml: no objects parameter")
@@ -244,9 +235,7 @@ func TestMalformedObjectsParameterBlocksTheClass(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a malformed objects value is reported, not an error: %v", err)
 	}
-	if !bytes.Equal(res.Manifests, in) {
-		t.Errorf("output differs from input:\n%s", res.Manifests)
-	}
+	assertUnchanged(t, res, in)
 	assertFinding(t, res, LeftAsIs, "Deployment sampleapp", "SecretProviderClass sample-spc: the objects parameter is not the provider's `array:` of YAML strings")
 	assertFinding(t, res, LeftAsIs, "SecretProviderClass sample-spc", "kept in the output: the objects parameter is not")
 }
@@ -320,6 +309,24 @@ func assertFinding(t *testing.T, res Result, level Level, object, message string
 	var rep bytes.Buffer
 	_ = WriteReport(&rep, res.Findings)
 	t.Errorf("no %q finding for %s containing %q in:\n%s", level, object, message, rep.String())
+}
+
+// assertNoFinding reports, after why, each finding whose message contains text.
+func assertNoFinding(t *testing.T, res Result, text, why string) {
+	t.Helper()
+	for _, f := range res.Findings {
+		if strings.Contains(f.Message, text) {
+			t.Errorf("%s: %s", why, f)
+		}
+	}
+}
+
+// assertUnchanged: the output is the input, byte for byte.
+func assertUnchanged(t *testing.T, res Result, in []byte) {
+	t.Helper()
+	if !bytes.Equal(res.Manifests, in) {
+		t.Errorf("output differs from input:\n%s", res.Manifests)
+	}
 }
 
 func assertMap(t *testing.T, got, want map[string]string) {

@@ -51,15 +51,30 @@ func TestGolden(t *testing.T) {
 
 func migrateFile(t *testing.T, path string) Result {
 	t.Helper()
-	in, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Migrate(in)
+	res, err := Migrate(readFile(t, path))
 	if err != nil {
 		t.Fatalf("Migrate(%s): %v", path, err)
 	}
 	return res
+}
+
+// mustMigrate migrates in, which must be readable input.
+func mustMigrate(t *testing.T, in []byte) Result {
+	t.Helper()
+	res, err := Migrate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
 
 func compareGolden(t *testing.T, path string, got []byte) {

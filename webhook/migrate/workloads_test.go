@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"bytes"
-	"os"
 	"strings"
 	"testing"
 
@@ -16,11 +15,7 @@ import (
 // a class stays while anything in the output still mounts or reads it.
 
 func TestVolumeStaysWhileAnotherWorkloadReadsItsSecret(t *testing.T) {
-	raw, err := os.ReadFile("testdata/in/shared-secret.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs := splitDocs(t, raw)
+	docs := splitDocs(t, readFile(t, "testdata/in/shared-secret.yaml"))
 	spc, deployment, cronJob := docs[0], docs[1], docs[2]
 	// The reader after the Deployment, and before it: the decision may not
 	// depend on which one migrate meets first.
@@ -29,10 +24,7 @@ func TestVolumeStaysWhileAnotherWorkloadReadsItsSecret(t *testing.T) {
 		"reader before": {spc, cronJob, deployment},
 	} {
 		t.Run(name, func(t *testing.T) {
-			res, err := Migrate(bytes.Join(order, []byte("---\n")))
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := mustMigrate(t, bytes.Join(order, []byte("---\n")))
 			d := &appsv1.Deployment{}
 			decodeKind(t, res.Manifests, "Deployment", d)
 			pod := d.Spec.Template.Spec
@@ -54,14 +46,8 @@ func TestVolumeStaysWhileAnotherWorkloadReadsItsSecret(t *testing.T) {
 // A reader that migrate translates fully no longer needs the Secret: the
 // volume goes as usual.
 func TestVolumeGoesWhenTheOtherReaderMigratesToo(t *testing.T) {
-	raw, err := os.ReadFile("testdata/in/shared-secret.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Migrate(bytes.Replace(raw, []byte(", optional: true}"), []byte("}"), 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := readFile(t, "testdata/in/shared-secret.yaml")
+	res := mustMigrate(t, bytes.Replace(raw, []byte(", optional: true}"), []byte("}"), 1))
 	d := &appsv1.Deployment{}
 	decodeKind(t, res.Manifests, "Deployment", d)
 	if len(d.Spec.Template.Spec.Volumes) != 0 {
@@ -72,11 +58,7 @@ func TestVolumeGoesWhenTheOtherReaderMigratesToo(t *testing.T) {
 
 func TestClassWithoutNamespaceServesTheWorkloadsNamespace(t *testing.T) {
 	res := migrateFile(t, "testdata/in/no-namespace.yaml")
-	for _, f := range res.Findings {
-		if strings.Contains(f.Message, "not in the input") {
-			t.Errorf("the class was passed, yet: %s", f)
-		}
-	}
+	assertNoFinding(t, res, "not in the input", "the class was passed, yet")
 	assertFinding(t, res, Note, "Deployment prod/api", "SecretProviderClass shared-spc has no namespace in the input: taken to be in namespace prod")
 	assertFinding(t, res, Migrated, "Deployment prod/api", "API_KEY=ApiKey")
 	assertFinding(t, res, Note, "SecretProviderClass shared-spc", "kept in the output: still used by Deployment prod/batch")
@@ -90,15 +72,10 @@ func TestClassWithoutNamespaceServesTheWorkloadsNamespace(t *testing.T) {
 func TestClassMountedForItsFilesIsKept(t *testing.T) {
 	in := strings.Replace(spcInNamespace, "metadata: {name: x-spc, namespace: NS}", "metadata: {name: x-spc}", 1) + "---\n" +
 		strings.Replace(strings.Replace(envFromX, "METADATA", "namespace: prod", 1), "envFrom: [{secretRef: {name: x-secret}}]", "command: [/x, --config, /mnt/kv]", 1)
-	res, err := Migrate([]byte(in))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mustMigrate(t, []byte(in))
 	assertFinding(t, res, LeftAsIs, "Deployment prod/x", "mounts the volume of SecretProviderClass x-spc but takes none of its values")
 	assertFinding(t, res, Note, "SecretProviderClass x-spc", "kept in the output: still used by Deployment prod/x")
-	if string(res.Manifests) != in {
-		t.Errorf("output differs from input:\n%s", res.Manifests)
-	}
+	assertUnchanged(t, res, []byte(in))
 }
 
 const spcInNamespace = `apiVersion: secrets-store.csi.x-k8s.io/v1
@@ -120,9 +97,9 @@ spec:
       data: [{objectName: Token, key: token}]
 `
 
-// envFromX takes the whole Secret: never translated, so the workload keeps
-// mounting the class.
-const envFromX = `apiVersion: apps/v1
+// deploymentX is Deployment x up to its container's image: what the
+// container takes from x-secret (and the pod's volumes) goes after it.
+const deploymentX = `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: x, METADATA}
 spec:
@@ -133,45 +110,41 @@ spec:
       containers:
         - name: x
           image: registry.example/x:1
-          envFrom: [{secretRef: {name: x-secret}}]
+`
+
+// envFromX takes the whole Secret: never translated, so the workload keeps
+// mounting the class.
+const envFromX = deploymentX + `          envFrom: [{secretRef: {name: x-secret}}]
           volumeMounts: [{name: kv, mountPath: /mnt/kv}]
       volumes:
         - name: kv
           csi: {driver: secrets-store.csi.k8s.io, volumeAttributes: {secretProviderClass: x-spc}}
 `
 
+// tokenX takes one key of the Secret, through secretKeyRef, in namespace a.
+var tokenX = strings.Replace(deploymentX, "METADATA", "namespace: a", 1) +
+	"          env: [{name: TOKEN, valueFrom: {secretKeyRef: {name: x-secret, key: token}}}]\n"
+
 func TestClassNamespaceMismatchIsNamed(t *testing.T) {
 	t.Run("class only in another namespace", func(t *testing.T) {
 		in := strings.Replace(spcInNamespace, "NS", "a", 1) + "---\n" + strings.Replace(envFromX, "METADATA", "namespace: b", 1)
-		res, err := Migrate([]byte(in))
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := mustMigrate(t, []byte(in))
 		assertFinding(t, res, LeftAsIs, "Deployment b/x", "mounts SecretProviderClass x-spc, but the input has it only in namespace a, and a pod mounts the SecretProviderClass of its own namespace (b)")
 	})
 	t.Run("workload without namespace, class in two", func(t *testing.T) {
 		in := strings.Replace(spcInNamespace, "NS", "a", 1) + "---\n" + strings.Replace(spcInNamespace, "NS", "b", 1) + "---\n" +
 			strings.Replace(envFromX, ", METADATA", "", 1)
-		res, err := Migrate([]byte(in))
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := mustMigrate(t, []byte(in))
 		assertFinding(t, res, LeftAsIs, "Deployment x", "which the input has in namespaces a, b, and the workload names no namespace")
 		assertFinding(t, res, Note, "SecretProviderClass a/x-spc", "kept in the output: still used by Deployment x")
 		assertFinding(t, res, Note, "SecretProviderClass b/x-spc", "kept in the output: still used by Deployment x")
-		if string(res.Manifests) != in {
-			t.Errorf("output differs from input:\n%s", res.Manifests)
-		}
+		assertUnchanged(t, res, []byte(in))
 	})
 }
 
 func TestAliasedTemplatesAreLeftAsIs(t *testing.T) {
-	raw, err := os.ReadFile("testdata/in/anchors.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	res := migrateFile(t, "testdata/in/anchors.yaml")
-	worker := splitDocs(t, raw)[1]
+	worker := splitDocs(t, readFile(t, "testdata/in/anchors.yaml"))[1]
 	if !bytes.Contains(res.Manifests, worker) {
 		t.Errorf("the worker, whose containers share env through an alias, was changed:\n%s", res.Manifests)
 	}
@@ -189,77 +162,42 @@ func TestAliasedTemplatesAreLeftAsIs(t *testing.T) {
 // for the Deployment, its selector and its pods): readable input, so no
 // error, and the template is left as is.
 func TestAliasToOutsideTheTemplateIsReadable(t *testing.T) {
-	in := strings.Replace(spcInNamespace, "NS", "a", 1) + `---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: x, namespace: a, labels: &labels {app: x}}
-spec:
-  selector: {matchLabels: *labels}
-  template:
-    metadata: {labels: *labels}
-    spec:
-      containers:
-        - name: x
-          image: registry.example/x:1
-          env: [{name: TOKEN, valueFrom: {secretKeyRef: {name: x-secret, key: token}}}]
-`
+	// tokenX with its labels written once, as an anchor in the Deployment's
+	// metadata that its selector and its pod template name.
+	in := strings.Replace(spcInNamespace, "NS", "a", 1) + "---\n" + strings.NewReplacer(
+		"namespace: a}", "namespace: a, labels: &labels {app: x}}",
+		"{matchLabels: {app: x}}", "{matchLabels: *labels}",
+		"{labels: {app: x}}", "{labels: *labels}",
+	).Replace(tokenX)
 	res, err := Migrate([]byte(in))
 	if err != nil {
 		t.Fatalf("readable input refused: %v", err)
 	}
 	assertFinding(t, res, LeftAsIs, "Deployment a/x", "takes part in a YAML alias")
-	if string(res.Manifests) != in {
-		t.Errorf("output differs from input:\n%s", res.Manifests)
-	}
+	assertUnchanged(t, res, []byte(in))
 }
 
 // A class that holds an anchor another item of its List names is kept:
 // dropping it would leave the alias naming nothing.
 func TestClassHoldingAnAnchorIsKept(t *testing.T) {
-	in := `apiVersion: v1
-kind: List
-items:
-  - apiVersion: secrets-store.csi.x-k8s.io/v1
-    kind: SecretProviderClass
-    metadata: {name: x-spc, namespace: a}
-    spec:
-      provider: azure
-      parameters:
-        keyvaultName: &vault x-kv
-        clientID: 0f2a9c1e-5b7d-4e3a-8c6f-2d1b0a9e8f7c
-        objects: |
-          array:
-            - |
-              objectName: Token
-              objectType: secret
-      secretObjects:
-        - secretName: x-secret
-          type: Opaque
-          data: [{objectName: Token, key: token}]
-  - apiVersion: v1
-    kind: ConfigMap
-    metadata: {name: settings, namespace: a}
-    data: {vault: *vault}
-  - apiVersion: apps/v1
-    kind: Deployment
-    metadata: {name: x, namespace: a}
-    spec:
-      selector: {matchLabels: {app: x}}
-      template:
-        metadata: {labels: {app: x}}
-        spec:
-          containers:
-            - name: x
-              image: registry.example/x:1
-              env: [{name: TOKEN, valueFrom: {secretKeyRef: {name: x-secret, key: token}}}]
-`
-	res, err := Migrate([]byte(in))
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := list(
+		strings.Replace(strings.Replace(spcInNamespace, "NS", "a", 1), "keyvaultName: x-kv", "keyvaultName: &vault x-kv", 1),
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: a}\ndata: {vault: *vault}\n",
+		tokenX,
+	)
+	res := mustMigrate(t, []byte(in))
 	assertFinding(t, res, Migrated, "Deployment a/x", "TOKEN=Token")
 	assertFinding(t, res, Note, "SecretProviderClass a/x-spc", "holds a YAML anchor that an alias elsewhere in the document names")
 	assertParses(t, res.Manifests)
+}
+
+// list is a v1 List whose items are docs.
+func list(docs ...string) string {
+	out := "apiVersion: v1\nkind: List\nitems:\n"
+	for _, doc := range docs {
+		out += "  - " + strings.ReplaceAll(strings.TrimSuffix(doc, "\n"), "\n", "\n    ") + "\n"
+	}
+	return out
 }
 
 // assertParses: every document of the output is YAML whose aliases name
@@ -277,10 +215,7 @@ func assertParses(t *testing.T, manifests []byte) {
 // With the node's identity, the pods would sign in with their workload
 // identity under kvenv: not the same, so the workload is left as is.
 func TestNodeIdentityDisplacedByWorkloadIdentityIsLeftAsIs(t *testing.T) {
-	raw, err := os.ReadFile("testdata/in/node-identity.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := readFile(t, "testdata/in/node-identity.yaml")
 	for name, c := range map[string]struct{ old, new, why string }{
 		"label": {"  name: shop-worker\n", "  name: shop-worker\n  labels: {azure.workload.identity/use: \"true\"}\n",
 			`the pod template has label azure.workload.identity/use: "true"`},
@@ -289,13 +224,8 @@ func TestNodeIdentityDisplacedByWorkloadIdentityIsLeftAsIs(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			in := bytes.Replace(raw, []byte(c.old), []byte(c.new), 1)
-			res, err := Migrate(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(res.Manifests, in) {
-				t.Errorf("output differs from input:\n%s", res.Manifests)
-			}
+			res := mustMigrate(t, in)
+			assertUnchanged(t, res, in)
 			assertFinding(t, res, LeftAsIs, "Pod shop/shop-worker", "it signs in with the node's system-assigned managed identity (useVMManagedIdentity), but "+c.why+
 				", and kvenv then signs in with the pod's workload identity instead")
 		})
@@ -307,11 +237,7 @@ func TestNodeIdentityDisplacedByWorkloadIdentityIsLeftAsIs(t *testing.T) {
 func TestWorkloadIdentityLabelKeepsOtherIdentities(t *testing.T) {
 	for _, file := range []string{"tutorial", "shared-secret"} {
 		res := migrateFile(t, "testdata/in/"+file+".yaml")
-		for _, f := range res.Findings {
-			if strings.Contains(f.Message, "signs in with the pod's workload identity instead") {
-				t.Errorf("%s: %s", file, f)
-			}
-		}
+		assertNoFinding(t, res, "signs in with the pod's workload identity instead", file)
 	}
 	pod := &workload{template: corev1.PodTemplateSpec{}}
 	pod.template.Labels = map[string]string{workloadIdentityLabel: "true"}

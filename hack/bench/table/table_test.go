@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 )
@@ -38,17 +39,24 @@ func TestMediansPerBenchmarkAndUnit(t *testing.T) {
 }
 
 func TestBudgetsAreJudgedOnMedians(t *testing.T) {
-	res, _ := parse(strings.NewReader(sample))
-	var out bytes.Buffer
-	printBudgets(&out, res)
-	for _, want := range []string{
+	assertPrinted(t, "budgets", printBudgets, sample,
 		"| HTTPS saturation throughput | 2264 req/s | ≥ 5000 req/s | **MISSED** |",
 		"| webhook peak RSS | 37.9 MiB | ≤ 40.0 MiB | met |",
 		"| warm registry path over command set | 0.24 ms | ≤ 0.20 ms | **MISSED** |",
 		"| kvenv-exec size (stripped) | not run |",
-	} {
+	)
+}
+
+// assertPrinted parses input, prints it with printer and wants each of wants
+// in what was printed; what names the printed output in messages.
+func assertPrinted(t *testing.T, what string, printer func(io.Writer, *results), input string, wants ...string) {
+	t.Helper()
+	res, _ := parse(strings.NewReader(input))
+	var out bytes.Buffer
+	printer(&out, res)
+	for _, want := range wants {
 		if !strings.Contains(out.String(), want) {
-			t.Errorf("budgets lack %q:\n%s", want, out.String())
+			t.Errorf("%s lack %q:\n%s", what, want, out.String())
 		}
 	}
 }
@@ -61,15 +69,8 @@ func TestFailuresAreNoticed(t *testing.T) {
 }
 
 func TestTablesGroupByFamily(t *testing.T) {
-	res, _ := parse(strings.NewReader(sample))
-	var out bytes.Buffer
-	printTables(&out, res)
-	for _, want := range []string{"### BenchmarkAdmission (median of runs)", "| typical | 3 | 320000 | 104065 | 1492 |",
-		"| case | runs | ns/op | errors | p99-ms | peak-RSS-MiB | req/s |", "| saturation | 2 |"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("tables lack %q:\n%s", want, out.String())
-		}
-	}
+	assertPrinted(t, "tables", printTables, sample, "### BenchmarkAdmission (median of runs)", "| typical | 3 | 320000 | 104065 | 1492 |",
+		"| case | runs | ns/op | errors | p99-ms | peak-RSS-MiB | req/s |", "| saturation | 2 |")
 }
 
 // Two runs per phase: the medians of gen-lag-p99-ms are 1.08 ms (rate=500:
@@ -83,25 +84,14 @@ BenchmarkHTTPSAdmission/saturation-2  1  700000 ns/op  3.00 p99-ms  6000 req/s  
 `
 
 func TestALatencyTheGeneratorLaggedOnIsSuspect(t *testing.T) {
-	res, _ := parse(strings.NewReader(lagged))
-	var out bytes.Buffer
-	printBudgets(&out, res)
-	for _, want := range []string{
+	assertPrinted(t, "budgets", printBudgets, lagged,
 		"| HTTPS admission p99 at 500 req/s | 1.60 ms | ≤ 2.00 ms | met |",
 		"| HTTPS admission p99 at 1000 req/s | 2.10 ms | ≤ 2.00 ms | **suspect** (missed): the load generator lagged 2.50 ms at p99, over the budget",
 		"| HTTPS saturation throughput | 6000 req/s | ≥ 5000 req/s | met |",
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("budgets lack %q:\n%s", want, out.String())
-		}
-	}
+	)
 }
 
 func TestAMetLatencyTheGeneratorLaggedOnIsSuspectToo(t *testing.T) {
-	res, _ := parse(strings.NewReader("BenchmarkHTTPSAdmission/rate=500-2  1  800000 ns/op  1.20 p99-ms  2.05 gen-lag-p99-ms\n"))
-	var out bytes.Buffer
-	printBudgets(&out, res)
-	if want := "| 1.20 ms | ≤ 2.00 ms | **suspect** (met): the load generator lagged 2.05 ms"; !strings.Contains(out.String(), want) {
-		t.Errorf("budgets lack %q:\n%s", want, out.String())
-	}
+	assertPrinted(t, "budgets", printBudgets, "BenchmarkHTTPSAdmission/rate=500-2  1  800000 ns/op  1.20 p99-ms  2.05 gen-lag-p99-ms\n",
+		"| 1.20 ms | ≤ 2.00 ms | **suspect** (met): the load generator lagged 2.05 ms")
 }
