@@ -123,9 +123,8 @@ func (r *run) classesNamed(ns, name string) []*providerClass {
 // those, the ones that may be there once applied.
 func (r *run) classesWhere(ns string, match func(*providerClass) bool) []*providerClass {
 	var exact, maybe []*providerClass
-	for _, c := range r.classOrder {
+	for _, c := range r.classesMatching(match) {
 		switch {
-		case !match(c):
 		case c.obj.namespace == ns:
 			exact = append(exact, c)
 		case sameNamespace(c.obj.namespace, ns):
@@ -136,6 +135,17 @@ func (r *run) classesWhere(ns string, match func(*providerClass) bool) []*provid
 		return exact
 	}
 	return maybe
+}
+
+// classesMatching are the classes of the input that match, in input order.
+func (r *run) classesMatching(match func(*providerClass) bool) []*providerClass {
+	var out []*providerClass
+	for _, c := range r.classOrder {
+		if match(c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // sameNamespace: an object without metadata.namespace goes where it is

@@ -169,11 +169,16 @@ func sharesNodes(root, n *yaml.Node) bool {
 
 // holdsAlias: n or a node in it is an alias or what one stands for.
 func holdsAlias(n *yaml.Node, targets map[*yaml.Node]bool) bool {
-	if n.Kind == yaml.AliasNode || targets[n] {
+	return anyNode(n, func(x *yaml.Node) bool { return x.Kind == yaml.AliasNode || targets[x] })
+}
+
+// anyNode reports whether is holds for n or a node in it.
+func anyNode(n *yaml.Node, is func(*yaml.Node) bool) bool {
+	if is(n) {
 		return true
 	}
 	for _, c := range n.Content {
-		if holdsAlias(c, targets) {
+		if anyNode(c, is) {
 			return true
 		}
 	}
@@ -199,17 +204,5 @@ func insideTarget(x, n *yaml.Node, targets map[*yaml.Node]bool, under bool) bool
 // n names: removing n would leave that alias naming nothing.
 func anchorsUsedOutside(root, n *yaml.Node) bool {
 	targets := aliasTargets(root, n)
-	var holds func(*yaml.Node) bool
-	holds = func(x *yaml.Node) bool {
-		if targets[x] {
-			return true
-		}
-		for _, c := range x.Content {
-			if holds(c) {
-				return true
-			}
-		}
-		return false
-	}
-	return len(targets) > 0 && holds(n)
+	return len(targets) > 0 && anyNode(n, func(x *yaml.Node) bool { return targets[x] })
 }

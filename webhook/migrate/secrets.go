@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -68,12 +69,10 @@ func csiClassName(v corev1.Volume) (name string, ok bool) {
 // volume's class cannot be told for certain (reported): the workload is
 // then left as is.
 func (r *run) classesUsedBy(w *workload) (classes []*providerClass, resolved bool) {
-	seen := map[*providerClass]bool{}
 	use := func(c *providerClass) {
-		if seen[c] {
+		if slices.Contains(classes, c) {
 			return
 		}
-		seen[c] = true
 		classes = append(classes, c)
 		r.noteAssumedNamespace(w, c)
 	}
@@ -109,12 +108,7 @@ func (r *run) classesUsedBy(w *workload) (classes []*providerClass, resolved boo
 // missingClass says why no class of the input matches: none of that name,
 // or only in other namespaces, and a pod mounts the class of its own.
 func (r *run) missingClass(ns, name string) string {
-	var elsewhere []*providerClass
-	for _, c := range r.classOrder {
-		if c.obj.name == name {
-			elsewhere = append(elsewhere, c)
-		}
-	}
+	elsewhere := r.classesMatching(func(c *providerClass) bool { return c.obj.name == name })
 	if len(elsewhere) == 0 {
 		return "which is not in the input: pass its manifest too (-f spc.yaml -f app.yaml)"
 	}
@@ -149,22 +143,13 @@ func (r *run) noteAssumedNamespace(w *workload, c *providerClass) {
 // it still reads.
 func (r *run) classesStillUsedBy(w *workload) []*providerClass {
 	var out []*providerClass
-	seen := map[*providerClass]bool{}
-	add := func(classes []*providerClass) {
-		for _, c := range classes {
-			if !seen[c] {
-				seen[c] = true
-				out = append(out, c)
-			}
-		}
-	}
 	for vi, v := range w.template.Spec.Volumes {
 		if name, ok := csiClassName(v); ok && !w.removedVol[vi] {
-			add(r.classesNamed(w.obj.namespace, name))
+			out = append(out, r.classesNamed(w.obj.namespace, name)...)
 		}
 	}
 	for _, u := range w.remainingUses() {
-		add(r.classesSyncing(w.obj.namespace, u.secret))
+		out = append(out, r.classesSyncing(w.obj.namespace, u.secret)...)
 	}
-	return out
+	return uniq(out)
 }

@@ -140,7 +140,6 @@ func parseProviderClass(o *object) (*providerClass, error) {
 	c.identity = identityOf(p)
 	c.block(c.identity.blocker)
 	c.vault, c.notes = vaultOf(p, c)
-	c.vaultName = p["keyvaultName"]
 	if err := c.readObjects(p["objects"]); err != nil {
 		c.block(fmt.Sprintf("the objects parameter is not the provider's `array:` of YAML strings: %v", err))
 	}
@@ -157,8 +156,11 @@ func parseProviderClass(o *object) (*providerClass, error) {
 	return c, nil
 }
 
+// vaultOf returns the kvenv.io/vault value and its notes, and sets
+// c.vaultName.
 func vaultOf(p map[string]string, c *providerClass) (string, []string) {
 	name := p["keyvaultName"]
+	c.vaultName = name
 	var notes []string
 	if name == "" {
 		c.block("no keyvaultName")

@@ -269,9 +269,9 @@ func secretsOf(cands []candidate) []string {
 	return uniq(out)
 }
 
-func uniq(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
+func uniq[T comparable](in []T) []T {
+	seen := map[T]bool{}
+	var out []T
 	for _, s := range in {
 		if !seen[s] {
 			seen[s] = true

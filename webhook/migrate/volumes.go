@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -52,22 +53,13 @@ func (r *run) readersElsewhere(w *workload, c *providerClass, all []*workload) [
 			continue
 		}
 		for _, u := range o.remainingUses() {
-			if _, ok := c.secrets[u.secret]; ok && contains(r.classesSyncing(o.obj.namespace, u.secret), c) {
+			if slices.Contains(r.classesSyncing(o.obj.namespace, u.secret), c) {
 				out = append(out, fmt.Sprintf("%s reads Secret %s (%s) without mounting the class, and the driver deletes that Secret once no pod mounts the class",
 					o.obj, u.secret, u.where))
 			}
 		}
 	}
 	return out
-}
-
-func contains(classes []*providerClass, c *providerClass) bool {
-	for _, x := range classes {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
 
 // removeMounts plans the removal of every mount of volume v and describes them.
@@ -145,5 +137,5 @@ func (r *run) anyMounts(w *workload, c *providerClass) bool {
 // mountsClass reports whether volume v of w is a CSI volume of class c.
 func (r *run) mountsClass(w *workload, v corev1.Volume, c *providerClass) bool {
 	name, ok := csiClassName(v)
-	return ok && contains(r.classesNamed(w.obj.namespace, name), c)
+	return ok && slices.Contains(r.classesNamed(w.obj.namespace, name), c)
 }
