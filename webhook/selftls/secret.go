@@ -65,27 +65,28 @@ func (r *Rotator) reconcileSecret(ctx context.Context) (state, error) {
 // to hold s and be owned by owner (when there is a webhook configuration).
 func (r *Rotator) writeSecret(ctx context.Context, sec *corev1.Secret, s state, owner *metav1.OwnerReference) error {
 	secrets := r.client.CoreV1().Secrets(r.opts.SecretNamespace)
-	if sec != nil {
+	exists := sec != nil
+	if exists {
 		sec = sec.DeepCopy()
-		sec.Data = s.encode()
-		if owner != nil {
-			sec.OwnerReferences = withOwner(sec.OwnerReferences, *owner)
+	} else {
+		sec = &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{
+				Name: r.opts.SecretName, Namespace: r.opts.SecretNamespace,
+				Labels: map[string]string{"app.kubernetes.io/managed-by": "kvenv-webhook"},
+			},
+			Type: corev1.SecretTypeTLS,
 		}
-		_, err := secrets.Update(ctx, sec, metav1.UpdateOptions{}) // carries the resourceVersion read
-		return err
 	}
-	sec = &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: r.opts.SecretName, Namespace: r.opts.SecretNamespace,
-			Labels: map[string]string{"app.kubernetes.io/managed-by": "kvenv-webhook"},
-		},
-		Type: corev1.SecretTypeTLS,
-		Data: s.encode(),
-	}
+	sec.Data = s.encode()
 	if owner != nil {
-		sec.OwnerReferences = []metav1.OwnerReference{*owner}
+		sec.OwnerReferences = withOwner(sec.OwnerReferences, *owner)
 	}
-	_, err := secrets.Create(ctx, sec, metav1.CreateOptions{})
+	var err error
+	if exists {
+		_, err = secrets.Update(ctx, sec, metav1.UpdateOptions{}) // carries the resourceVersion read
+	} else {
+		_, err = secrets.Create(ctx, sec, metav1.CreateOptions{})
+	}
 	return err
 }
 

@@ -69,10 +69,11 @@ func (s state) nextEvent(p policy, caTrustedSince time.Time) time.Time {
 	if !s.servedBy() {
 		candidates = append(candidates, p.settledAt(caTrustedSince))
 	}
+	handoverEnds := p.handoverEnds(s)
 	for _, c := range s.trusted {
 		candidates = append(candidates, c.NotAfter)
 		if !p.isOwnCA(c) {
-			candidates = append(candidates, p.handoverEnds(s))
+			candidates = append(candidates, handoverEnds)
 		}
 	}
 	for _, t := range candidates {

@@ -121,7 +121,7 @@ func (r *Rotator) syncCABundle(ctx context.Context, s state) (time.Time, error) 
 			return time.Time{}, err
 		}
 		if mwc == nil {
-			return r.observe(nil, s.ca).caTrustedSince, nil
+			return issuedAt(s.ca.cert), nil // as observe: trusted from its issue time
 		}
 		if newer := newerCA(mwc, s.ca.cert, r.policy.caName); newer != "" {
 			// Another replica rotated after this one read the Secret; going
