@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"encoding/json"
+	"errors"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -47,13 +48,7 @@ func decodeSentInitContainers(body []byte) (sentContainers, error) {
 		if raw.Kind() != '{' {
 			continue // null: the typed container is all there is
 		}
-		var named struct {
-			Name string `json:"name"`
-		}
-		if err := jsonv2.Unmarshal(raw, &named); err != nil {
-			return nil, err
-		}
-		sent[named.Name] = json.RawMessage(raw)
+		sent[nameOf(json.RawMessage(raw))] = json.RawMessage(raw)
 	}
 	return sent, nil
 }
@@ -95,28 +90,20 @@ func withWrappedFields(raw json.RawMessage, c *corev1.Container) (map[string]jso
 	mounts := make([]any, len(c.VolumeMounts))
 	for i := range c.VolumeMounts {
 		mounts[i] = &c.VolumeMounts[i]
-		if i < len(sentMounts) && c.VolumeMounts[i].Name != layout.VolumeName && mountNameOf(sentMounts[i]) == c.VolumeMounts[i].Name {
+		if i < len(sentMounts) && c.VolumeMounts[i].Name != layout.VolumeName && nameOf(sentMounts[i]) == c.VolumeMounts[i].Name {
 			mounts[i] = sentMounts[i]
 		}
 	}
-	for key, value := range map[string]any{"command": c.Command, "args": c.Args, "volumeMounts": mounts} {
-		if err := setOrDelete(fields, key, value); err != nil {
-			return nil, err
-		}
-	}
-	return fields, nil
+	err := errors.Join(
+		setOrDelete(fields, "command", c.Command, len(c.Command) == 0),
+		setOrDelete(fields, "args", c.Args, len(c.Args) == 0),
+		setOrDelete(fields, "volumeMounts", mounts, len(mounts) == 0))
+	return fields, err
 }
 
 // setOrDelete sets key to value, or removes it when value is empty, as
 // omitempty does for the typed fields.
-func setOrDelete(fields map[string]json.RawMessage, key string, value any) error {
-	empty := false
-	switch v := value.(type) {
-	case []string:
-		empty = len(v) == 0
-	case []any:
-		empty = len(v) == 0
-	}
+func setOrDelete(fields map[string]json.RawMessage, key string, value any, empty bool) error {
 	if empty {
 		delete(fields, key)
 		return nil
@@ -126,11 +113,13 @@ func setOrDelete(fields map[string]json.RawMessage, key string, value any) error
 	return err
 }
 
-func mountNameOf(raw json.RawMessage) string {
+// nameOf is the "name" of a container or mount as sent, read as the review
+// was (case-sensitively); "" if it has none.
+func nameOf(raw json.RawMessage) string {
 	var named struct {
 		Name string `json:"name"`
 	}
-	if json.Unmarshal(raw, &named) != nil {
+	if jsonv2.Unmarshal(raw, &named) != nil {
 		return ""
 	}
 	return named.Name
