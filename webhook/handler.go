@@ -44,7 +44,9 @@ func (h *Handler) admit(ctx context.Context, req *podReviewRequest) admission.Re
 	start := time.Now()
 	resp, result := h.mutate(ctx, req.Namespace, req.Object, req.sentInitContainers)
 	h.Metrics.observe(result, time.Since(start))
-	if l := log.FromContext(ctx).V(1); l.Enabled() {
+	// h.logger(), not log.FromContext: that one clones the logger (an
+	// empty WithValues) on every call, debug level off or not.
+	if l := h.logger().V(1); l.Enabled() {
 		l.Info("admission", "namespace", req.Namespace, "pod", cmp.Or(req.Name, "(generated)"), "result", result, "allowed", resp.Allowed)
 	}
 	return resp

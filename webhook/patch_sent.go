@@ -40,7 +40,7 @@ type sentInitContainersReview struct {
 // that decoded already; only pods with init containers pay for it.
 func decodeSentInitContainers(body []byte) (sentContainers, error) {
 	var review sentInitContainersReview
-	if err := jsonv2.Unmarshal(body, &review); err != nil {
+	if err := jsonv2.Unmarshal(body, &review, reviewDecoding); err != nil {
 		return nil, err
 	}
 	sent := make(sentContainers, len(review.Request.Object.Spec.InitContainers))
@@ -119,7 +119,7 @@ func nameOf(raw json.RawMessage) string {
 	var named struct {
 		Name string `json:"name"`
 	}
-	if jsonv2.Unmarshal(raw, &named) != nil {
+	if jsonv2.Unmarshal(raw, &named, reviewDecoding) != nil {
 		return ""
 	}
 	return named.Name

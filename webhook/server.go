@@ -92,7 +92,7 @@ func NewManager(rc *rest.Config, opts ServerOptions) (manager.Manager, error) {
 	}
 	handler := &Handler{
 		Config:     opts.Config,
-		Namespaces: &cachedNamespaces{cached: mgr.GetClient(), live: mgr.GetAPIReader(), timeout: NamespaceLookupTimeout},
+		Namespaces: &cachedNamespaces{cached: mgr.GetClient(), live: mgr.GetAPIReader(), synced: namespaces.isSynced, timeout: NamespaceLookupTimeout},
 		Images:     opts.Images,
 		Metrics:    NewMetrics(registerer(opts.Registerer)),
 		Log:        log.Log.WithName("admission"), // once, not per admission
@@ -143,8 +143,13 @@ func (n *namespaceInformer) Start(ctx context.Context) error {
 	return nil
 }
 
+func (n *namespaceInformer) isSynced() bool {
+	f := n.hasSynced.Load()
+	return f != nil && (*f)()
+}
+
 func (n *namespaceInformer) synced(*http.Request) error {
-	if f := n.hasSynced.Load(); f != nil && (*f)() {
+	if n.isSynced() {
 		return nil
 	}
 	return fmt.Errorf("kvenv has not read the cluster's namespaces yet; its ServiceAccount needs %s", namespaceRights)
@@ -155,16 +160,38 @@ func (n *namespaceInformer) synced(*http.Request) error {
 type cachedNamespaces struct {
 	cached  client.Reader
 	live    client.Reader
+	synced  func() bool // nil: the cache's state is unknown
 	timeout time.Duration
 }
 
 func (c *cachedNamespaces) NamespaceAnnotations(ctx context.Context, name string) (map[string]string, error) {
+	key := client.ObjectKey{Name: name}
+	// A synced cache answers from memory and never waits, so the common
+	// read goes without a deadline: its timer was a cost every admission
+	// paid. Only the reads that can wait (an unsynced cache, the API
+	// server) are bounded.
+	if c.synced != nil && c.synced() {
+		ns := &corev1.Namespace{}
+		err := c.cached.Get(ctx, key, ns)
+		if err == nil {
+			return ns.Annotations, nil
+		}
+		if !apierrors.IsNotFound(err) {
+			return nil, c.explain(ctx, err)
+		}
+	}
+	return c.readBounded(ctx, key)
+}
+
+// readBounded reads from the cache, then live if the cache has not seen
+// the namespace, within the timeout.
+func (c *cachedNamespaces) readBounded(ctx context.Context, key client.ObjectKey) (map[string]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	ns := &corev1.Namespace{}
-	err := c.cached.Get(ctx, client.ObjectKey{Name: name}, ns)
+	err := c.cached.Get(ctx, key, ns)
 	if apierrors.IsNotFound(err) {
-		err = c.live.Get(ctx, client.ObjectKey{Name: name}, ns)
+		err = c.live.Get(ctx, key, ns)
 	}
 	if err != nil {
 		return nil, c.explain(ctx, err)
