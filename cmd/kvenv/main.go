@@ -8,6 +8,9 @@
 // KVENV_CA_BUNDLE (PEM) adds trusted CAs; the workload identity variables
 // (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE,
 // AZURE_AUTHORITY_HOST) select workload identity.
+//
+// It exits 0 when every value is in the volume, 1 when the fetch failed, and
+// 2 on a usage error, found before anything is fetched.
 package main
 
 import (
@@ -71,13 +74,24 @@ func parse(args []string, stderr io.Writer) (fetch.Config, error) {
 	}
 	cfg.FileMode = fs.FileMode(mode)
 	cfg.Identity = fetch.IdentityFromEnv(os.Getenv, ic)
+	if cfg.Refs, err = parseRefs(fl.Args()); err != nil {
+		return cfg, err
+	}
+	// Checked here rather than left to fetch.Run, whose errors exit 1 like a
+	// failed fetch: a bad command line is a usage error, exit 2.
+	return cfg, cfg.Validate()
+}
+
+// parseRefs parses the VAR=URL arguments, reporting every bad one at once.
+func parseRefs(args []string) ([]secretref.Ref, error) {
+	var refs []secretref.Ref
 	var errs []error
-	for _, arg := range fl.Args() {
+	for _, arg := range args {
 		r, err := secretref.Parse(arg)
 		errs = append(errs, err)
-		cfg.Refs = append(cfg.Refs, r)
+		refs = append(refs, r)
 	}
-	return cfg, errors.Join(errs...)
+	return refs, errors.Join(errs...)
 }
 
 // printLines prints each line of err as its own "kvenv: " line, so a log

@@ -227,20 +227,38 @@ func TestManagedIdentityProcessThroughIdentityEndpoint(t *testing.T) {
 	}
 }
 
+// TestUsageErrorsExitTwo: every bad command line exits 2, before anything
+// is fetched, with a message naming the flag or variable; exit 1 is left to
+// failed fetches (TestForbiddenSecretFailsTheProcess).
 func TestUsageErrorsExitTwo(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	cases := map[string][]string{
-		"bad reference": {"--", "DB=http://v/secrets/x"},
-		"bad mode":      {"--file-mode=rw", "--", "DB=" + w.vault + "/secrets/db-password"},
-		"unknown flag":  {"--bogus", "--", "DB=" + w.vault + "/secrets/db-password"},
+	ref := "DB=" + w.vault + "/secrets/db-password"
+	cases := map[string]struct {
+		args []string
+		want string
+	}{
+		"bad reference":    {[]string{"--", "DB=http://v/secrets/x"}, "DB"},
+		"bad mode":         {[]string{"--file-mode=rw", "--", ref}, "--file-mode"},
+		"unknown flag":     {[]string{"--bogus", "--", ref}, "bogus"},
+		"no references":    {[]string{"--"}, "no references"},
+		"no arguments":     {nil, "no references"},
+		"zero timeout":     {[]string{"--timeout=0", "--", ref}, "--timeout"},
+		"zero concurrency": {[]string{"--concurrency=0", "--", ref}, "--concurrency"},
+		"unreadable mode":  {[]string{"--file-mode=0200", "--", ref}, "--file-mode"},
+		"empty dir":        {[]string{"--dir=", "--", ref}, "--dir"},
+		"variable twice":   {[]string{"--", ref, "DB=" + w.vault + "/secrets/tls-cert"}, "DB is referenced twice"},
 	}
-	for name, args := range cases {
-		if r := w.kvenv(t, w.env, args...); r.code != 2 || !strings.Contains(r.stderr, "kvenv") {
-			t.Errorf("%s: exit %d stderr %q, want 2 with a message", name, r.code, r.stderr)
+	for name, tc := range cases {
+		r := w.kvenv(t, w.env, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "kvenv") || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%s: exit %d stderr %q, want 2 with a message naming %q", name, r.code, r.stderr, tc.want)
 		}
 	}
 	if c := w.kv.Counts(); c.Challenges != 0 {
 		t.Errorf("vault contacted despite usage errors: %+v", c)
+	}
+	if issued := w.tokens.Issued(); len(issued) != 0 {
+		t.Errorf("%d tokens fetched despite usage errors", len(issued))
 	}
 }

@@ -54,7 +54,10 @@ var DefaultRetry = policy.RetryOptions{
 	TryTimeout: 30 * time.Second,
 }
 
-func (c Config) validate() error {
+// Validate reports every usage error in c at once, each naming its flag or
+// variable. cmd/kvenv calls it while parsing, before any network work, so
+// that a bad command line exits 2 and only a failed fetch exits 1.
+func (c Config) Validate() error {
 	var errs []error
 	if c.Dir == "" {
 		errs = append(errs, errors.New("--dir must name the kvenv volume"))

@@ -21,6 +21,16 @@ type explainer struct {
 	timeout time.Duration
 }
 
+// The webhook adds kvenv-init to the pod with --timeout and KVENV_CA_BUNDLE
+// taken from its own --fetch-timeout and --ca-bundle-file, so the team that
+// reads kvenv-init's log has no say over either: the advice names the
+// webhook's flags, and the Helm values that set them, for the cluster admin.
+const (
+	raiseFetchTimeout = "ask the cluster admin to raise kvenv-webhook's --fetch-timeout (Helm value injector.fetchTimeout)"
+	trustVaultCA      = "if a private CA or a TLS-inspecting proxy issued it, ask the cluster admin to add that CA to kvenv-webhook's --ca-bundle-file (Helm value azure.caBundle); " +
+		"if it names another host, check that the vault's name resolves to the vault from the pod (private endpoint DNS)"
+)
+
 // line is the whole message for one failed variable.
 func (x explainer) line(r secretref.Ref, err error) string {
 	secret := r.Name
@@ -40,11 +50,11 @@ func (x explainer) explain(r secretref.Ref, err error) string {
 	switch {
 	case errors.As(err, &stalled):
 		if strings.HasPrefix(stalled.last, "429") {
-			return fmt.Sprintf("the vault was still throttling when --timeout=%s ran out (%s): too many pods read this vault at once: raise --timeout, or spread the secrets over more vaults",
-				x.timeout, stalled.last)
+			return fmt.Sprintf("the vault was still throttling when --timeout=%s ran out (%s): too many pods read this vault at once: spread the secrets over more vaults, or %s",
+				x.timeout, stalled.last, raiseFetchTimeout)
 		}
-		return fmt.Sprintf("still failing when --timeout=%s ran out (last attempt: %s): check that the pod can reach the vault and that Key Vault is healthy, or raise --timeout",
-			x.timeout, stalled.last)
+		return fmt.Sprintf("still failing when --timeout=%s ran out (last attempt: %s): check that the pod can reach the vault and that Key Vault is healthy, or %s",
+			x.timeout, stalled.last, raiseFetchTimeout)
 	case errors.As(err, &abandoned):
 		return fmt.Sprintf("every try got no answer within kvenv's per-try limit of %s and the vault's retries are used up: "+
 			"check that the pod can reach the vault (network policy, firewall, private endpoint, DNS) and that Key Vault is healthy; "+
@@ -52,13 +62,15 @@ func (x explainer) explain(r secretref.Ref, err error) string {
 	case errors.Is(err, context.Canceled):
 		return "stopped (SIGTERM or SIGINT) before the secret was fetched"
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("no answer within --timeout=%s: check that the pod can reach the vault (network policy, firewall, private endpoint, DNS), or raise --timeout", x.timeout)
+		return fmt.Sprintf("no answer within --timeout=%s: check that the pod can reach the vault (network policy, firewall, private endpoint, DNS), or %s", x.timeout, raiseFetchTimeout)
 	case errors.As(err, &re):
 		return x.status(r, re)
 	case errors.Is(err, errNUL), errors.Is(err, errNoValue):
 		return err.Error() + ": store a value an environment variable can hold"
+	case certificateError(err):
+		return "request failed: " + oneLine(err.Error()) + ": the pod does not trust the vault's certificate: " + trustVaultCA
 	}
-	return "request failed: " + oneLine(err.Error()) + ": check that the pod can reach the vault and trusts its certificate (KVENV_CA_BUNDLE)"
+	return "request failed: " + oneLine(err.Error()) + ": check that the pod can reach the vault (network policy, firewall, private endpoint, DNS)"
 }
 
 func (x explainer) status(r secretref.Ref, re *azcore.ResponseError) string {

@@ -186,7 +186,7 @@ func TestHangingVaultIsBoundedByTimeout(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("got %q, want one line per variable", lines)
 	}
-	requireAll(t, lines[0], "A: vault "+vault+" secret a: no answer within --timeout=500ms", "raise --timeout")
+	requireAll(t, lines[0], "A: vault "+vault+" secret a: no answer within --timeout=500ms", raiseFetchTimeoutAdvice)
 	noValuesWritten(t, f)
 }
 
@@ -318,7 +318,7 @@ func TestUntrustedCertificateIsExplained(t *testing.T) {
 	cfg := f.config("A=" + vault + "/secrets/a")
 	cfg.Transport = nil // the production client: system roots, no KVENV_CA_BUNDLE
 	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
-	requireAll(t, lines[0], "A: vault "+vault, "certificate", "KVENV_CA_BUNDLE")
+	requireAll(t, lines[0], "A: vault "+vault, "certificate", addCAAdvice)
 }
 
 func TestCABundleIsTrustedForEntraAndKeyVault(t *testing.T) {
@@ -363,7 +363,7 @@ func TestTimeoutAfterFailedAttemptsNamesTheLastFailure(t *testing.T) {
 	cfg.Retry.MaxRetries, cfg.Retry.RetryDelay, cfg.Retry.MaxRetryDelay = 10, 200*time.Millisecond, time.Minute
 	cfg.Timeout = time.Second
 	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
-	requireAll(t, lines[0], "A: vault "+vault+" secret a: still failing when --timeout=1s ran out (last attempt: 503 Service Unavailable)")
+	requireAll(t, lines[0], "A: vault "+vault+" secret a: still failing when --timeout=1s ran out (last attempt: 503 Service Unavailable)", raiseFetchTimeoutAdvice)
 }
 
 func TestSignalStopIsNamedAsSuch(t *testing.T) {

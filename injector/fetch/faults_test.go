@@ -136,7 +136,7 @@ func TestCertificateMismatchFailsAtOnce(t *testing.T) {
 	cfg := f.config("A="+vault+"/secrets/a", "B="+vault+"/secrets/b")
 	cfg.Retry.MaxRetries, cfg.Timeout = 10, 2*time.Minute
 	_, err = f.run(cfg)
-	requireLines(t, err, 2, "vault "+vault, "certificate", "KVENV_CA_BUNDLE")
+	requireLines(t, err, 2, "vault "+vault, "certificate", addCAAdvice)
 	if n := handshakes.Load(); n != 1 {
 		t.Errorf("%d handshakes, want 1: a certificate error must not be retried", n)
 	}

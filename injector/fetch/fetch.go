@@ -19,7 +19,7 @@ import (
 // variable, naming the vault, the secret and what to do, and writes no
 // values and no .done.
 func Run(ctx context.Context, cfg Config, out io.Writer) error {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	opts, err := cfg.clientOptions()

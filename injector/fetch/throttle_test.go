@@ -110,7 +110,7 @@ func TestThrottlingPastTimeoutIsNamedAsSuch(t *testing.T) {
 	cfg.Timeout = 2 * time.Second
 	lines := errorLines(t, func() error { _, err := f.run(cfg); return err }())
 	requireAll(t, lines[0], "A: vault "+vault+" secret a: the vault was still throttling when --timeout=2s ran out",
-		"429 Too Many Requests", "raise --timeout")
+		"429 Too Many Requests", "spread the secrets over more vaults", raiseFetchTimeoutAdvice)
 	if c := kv.Counts(); c.Throttled < 1 || c.Throttled > 3 {
 		t.Errorf("%d throttled answers in 2s with Retry-After 1s: want a wait of at least 1s between them", c.Throttled)
 	}

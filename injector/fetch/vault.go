@@ -107,7 +107,7 @@ func perTryPoliciesFor(shared []policy.Policy, last *lastFailure) []policy.Polic
 
 // get waits for a slot, unless its vault fails meanwhile: slots held by
 // another vault's slow requests must not turn this vault's own failure into
-// a timeout, whose advice (raise --timeout) would be wrong.
+// a timeout, whose advice (raise the fetch timeout) would be wrong.
 func (f *fetcher) get(ctx context.Context, vault *vaultClient, t *target) {
 	select {
 	case f.slots <- struct{}{}:
