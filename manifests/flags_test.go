@@ -9,8 +9,9 @@ import (
 
 // TestChartArgsAreFlagsOfTheBinary runs the real kvenv-webhook's flag parser
 // over the container arguments of several renderings: `serve ARGS... -h`
-// stops at -h after parsing everything before it, so an argument the binary
-// does not define, or a value it cannot parse, shows as an error instead.
+// stops at -h after parsing everything before it and exits 0 with the
+// usage, so an argument the binary does not define, or a value it cannot
+// parse, shows as an error and exit status 1 instead.
 func TestChartArgsAreFlagsOfTheBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds kvenv-webhook")
@@ -25,15 +26,16 @@ func TestChartArgsAreFlagsOfTheBinary(t *testing.T) {
 			if len(argv) == 0 || argv[0] != "serve" {
 				t.Fatalf("the container must run the serve command: %q", argv)
 			}
-			out, _ := exec.Command(bin, append(argv, "-h")...).CombinedOutput()
-			if !strings.HasSuffix(strings.TrimSpace(string(out)), "flag: help requested") {
-				t.Fatalf("kvenv-webhook rejects the chart's arguments %q:\n%s", argv, firstLine(out))
+			out, err := exec.Command(bin, append(argv, "-h")...).CombinedOutput()
+			if err != nil || !strings.HasPrefix(string(out), "Usage of serve:") {
+				t.Fatalf("kvenv-webhook rejects the chart's arguments %q (%v):\n%s", argv, err, lastLine(out))
 			}
 		})
 	}
 }
 
-func firstLine(b []byte) string {
-	line, _, _ := strings.Cut(string(b), "\n")
-	return line
+// lastLine is where the binary puts its error, after the usage.
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return lines[len(lines)-1]
 }

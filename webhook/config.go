@@ -91,36 +91,38 @@ func (c Config) Validate() error {
 	switch c.InjectorPullPolicy {
 	case "", corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
 	default:
-		add("injector pull policy %q: want Always, IfNotPresent or Never", c.InjectorPullPolicy)
+		add("injector pull policy %q (--injector-pull-policy, Helm value injector.pullPolicy): want Always, IfNotPresent or Never", c.InjectorPullPolicy)
 	}
 	if msgs := validation.IsDNS1123Subdomain(c.VaultDNSSuffix); len(msgs) > 0 {
-		add("vault DNS suffix %q: %s", c.VaultDNSSuffix, strings.Join(msgs, "; "))
+		add("vault DNS suffix %q (--vault-dns-suffix, Helm value azure.vaultDnsSuffix): want a DNS name such as vault.azure.net or vault.azure.cn: %s",
+			c.VaultDNSSuffix, strings.Join(msgs, "; "))
 	}
 	if c.AuthorityHost != "" {
 		if u, err := url.Parse(c.AuthorityHost); err != nil || u.Scheme != "https" || u.Host == "" {
-			add("authority host %q: want an https:// URL", c.AuthorityHost)
+			add("authority host %q (--authority-host, Helm value azure.authorityHost): want an https:// URL such as https://login.microsoftonline.us/", c.AuthorityHost)
 		}
 	}
 	if c.CABundle != "" && !hasCertificate(c.CABundle) {
-		add("the CA bundle holds no PEM CERTIFICATE block")
+		add("the CA bundle (--ca-bundle-file, Helm value azure.caBundle) holds no PEM CERTIFICATE block: give one or more -----BEGIN CERTIFICATE----- blocks")
 	}
+	errs = append(errs, negativeResources(c.InitResources)...)
 	errs = append(errs, requestsOverLimits(c.InitResources)...)
 	if c.VolumeSizeLimit.Sign() <= 0 {
-		add("volume size limit %s: want a positive size such as 8Mi", c.VolumeSizeLimit.String())
+		add("volume size limit %s (--volume-size-limit, Helm value injector.volumeSizeLimit): want a positive size such as 8Mi", c.VolumeSizeLimit.String())
 	}
 	for _, v := range c.AllowedVaults {
 		if _, ok := vaultEntryHost(v, c.VaultDNSSuffix); !ok {
-			add("allowed vault %q: want a vault name (myvault) or host (myvault.vault.azure.net, 10.0.0.5:8443)", v)
+			add("allowed vault %q (--allowed-vaults, Helm value allowedVaults): want a vault name (myvault) or host (myvault.vault.azure.net, 10.0.0.5:8443)", v)
 		}
 	}
 	if c.MaxReferences < 1 {
-		add("max references %d: want at least 1", c.MaxReferences)
+		add("max references %d (--max-references, Helm value injector.maxReferences): want at least 1, such as the default 50", c.MaxReferences)
 	}
 	if c.FetchTimeout <= 0 {
-		add("fetch timeout %s: want a positive duration such as 2m", c.FetchTimeout)
+		add("fetch timeout %s (--fetch-timeout, Helm value injector.fetchTimeout): want a positive duration such as 2m", c.FetchTimeout)
 	}
 	if c.DefaultPlatform.OS == "" || c.DefaultPlatform.Arch == "" {
-		add("default platform %q/%q: want OS and architecture, e.g. linux/amd64", c.DefaultPlatform.OS, c.DefaultPlatform.Arch)
+		add("default platform %q/%q (--default-platform, Helm value injector.defaultPlatform): want OS and architecture, e.g. linux/amd64", c.DefaultPlatform.OS, c.DefaultPlatform.Arch)
 	}
 	return errors.Join(errs...)
 }
@@ -133,6 +135,40 @@ var initResourceFlags = []struct {
 }{
 	{corev1.ResourceCPU, "--init-cpu-request", "--init-cpu-limit"},
 	{corev1.ResourceMemory, "--init-memory-request", "--init-memory-limit"},
+}
+
+// negativeResources reports each negative init container request or limit:
+// the API server rejects such a container, so every pod kvenv injects would
+// be rejected. The quantity parser takes a sign, hence this check.
+func negativeResources(r corev1.ResourceRequirements) []error {
+	var errs []error
+	for _, f := range initResourceFlags {
+		if err := negativeResource(r.Requests, f.name, "request", f.request); err != nil {
+			errs = append(errs, err)
+		}
+		if err := negativeResource(r.Limits, f.name, "limit", f.limit); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// negativeResource reports one negative quantity; kind is request or limit.
+func negativeResource(list corev1.ResourceList, name corev1.ResourceName, kind, flag string) error {
+	q, ok := list[name]
+	if !ok || q.Sign() >= 0 {
+		return nil
+	}
+	return fmt.Errorf("init container %s %s %s (%s, Helm value injector.resources.%ss.%s) is negative: set 0 or more, such as %s, or the API server rejects every pod kvenv injects",
+		name, kind, q.String(), flag, kind, name, example(name))
+}
+
+// example is a sensible size for one init container resource.
+func example(name corev1.ResourceName) string {
+	if name == corev1.ResourceCPU {
+		return "10m"
+	}
+	return "16Mi"
 }
 
 // requestsOverLimits reports each init container request above its limit:

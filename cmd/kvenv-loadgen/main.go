@@ -16,20 +16,28 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kvenv/kvenv/cmd/kvenv-loadgen/loadgen"
 )
 
-func main() {
-	if err := mainErr(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "kvenv-loadgen:", err)
-		os.Exit(1)
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run returns the exit status: 0 also when -h asked for the flags, which
+// the flag package has printed by then.
+func run(args []string, stdout, stderr io.Writer) int {
+	err := mainErr(args, stdout, stderr)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
 	}
+	fmt.Fprintln(stderr, "kvenv-loadgen:", err)
+	return 1
 }
 
-func mainErr(args []string, stdout io.Writer) error {
-	o, out, err := parseFlags(args)
+func mainErr(args []string, stdout, stderr io.Writer) error {
+	o, out, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -50,8 +58,9 @@ func mainErr(args []string, stdout io.Writer) error {
 
 type output struct{ json bool }
 
-func parseFlags(args []string) (loadgen.Options, output, error) {
+func parseFlags(args []string, stderr io.Writer) (loadgen.Options, output, error) {
 	fs := flag.NewFlagSet("kvenv-loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	var o loadgen.Options
 	var out output
 	fs.StringVar(&o.Target, "target", "https://127.0.0.1:9443/mutate-v1-pod", "the webhook's admission URL")
@@ -74,9 +83,30 @@ func parseFlags(args []string) (loadgen.Options, output, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, out, err
 	}
+	if err := strayArgument(fs, args); err != nil {
+		return o, out, err
+	}
 	tlsConfig, err := tlsConfig(*caFile, *serverName)
 	o.TLS = tlsConfig
 	return o, out, err
+}
+
+// strayArgument refuses the words left after parsing. Go's flag parser
+// stops at the first word that is not a flag and leaves the rest unread, so
+// `--no-command false --rate=10` would silently drop both `false` and
+// `--rate=10`.
+func strayArgument(fs *flag.FlagSet, args []string) error {
+	if fs.NArg() == 0 {
+		return nil
+	}
+	stray := fs.Arg(0)
+	advice := "a boolean flag takes its value after =, e.g. --no-command=false"
+	if i := len(args) - fs.NArg(); i > 0 && args[i-1] != "--" && strings.HasPrefix(args[i-1], "-") {
+		if _, err := strconv.ParseBool(stray); err == nil {
+			advice = fmt.Sprintf("a boolean flag takes its value after =: write %s=%s", args[i-1], stray)
+		}
+	}
+	return fmt.Errorf("unexpected argument %q: it and every flag after it were not read; kvenv-loadgen takes no arguments, only flags; %s", stray, advice)
 }
 
 func tlsConfig(caFile, serverName string) (*tls.Config, error) {

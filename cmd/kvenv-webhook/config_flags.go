@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,9 +48,9 @@ func bindConfigFlags(fs *flag.FlagSet) *configFlags {
 func (f *configFlags) config() (webhook.Config, error) {
 	c := f.cfg
 	if f.caBundleFile != "" {
-		pem, err := os.ReadFile(f.caBundleFile)
+		pem, err := readCABundle("--ca-bundle-file", f.caBundleFile, "azure.caBundle")
 		if err != nil {
-			return c, fmt.Errorf("--ca-bundle-file: %w", err)
+			return c, err
 		}
 		c.CABundle = string(pem)
 	}

@@ -116,13 +116,7 @@ func migrate(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 func readManifests(files []string, stdin io.Reader) ([]byte, error) {
 	var all bytes.Buffer
 	for i, name := range files {
-		var data []byte
-		var err error
-		if name == "-" {
-			data, err = io.ReadAll(stdin)
-		} else {
-			data, err = os.ReadFile(name)
-		}
+		data, err := readManifest(name, stdin)
 		if err != nil {
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
@@ -135,6 +129,14 @@ func readManifests(files []string, stdin io.Reader) ([]byte, error) {
 		}
 	}
 	return all.Bytes(), nil
+}
+
+// readManifest reads one -f argument: a file, or - for standard input.
+func readManifest(name string, stdin io.Reader) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(stdin)
+	}
+	return os.ReadFile(name)
 }
 
 // fileList collects repeated -f flags.

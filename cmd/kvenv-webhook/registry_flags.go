@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"os"
@@ -25,6 +26,7 @@ type registryFlags struct {
 	insecureHosts   string
 	acrHosts        string
 	caBundleFile    string
+	caBundle        []byte // read by validate
 }
 
 func bindRegistryFlags(fs *flag.FlagSet) *registryFlags {
@@ -44,20 +46,39 @@ func bindRegistryFlags(fs *flag.FlagSet) *registryFlags {
 	return f
 }
 
-// resolver builds the registry resolver; reg receives its metrics.
+// validate checks the registry settings right after flag parsing, before
+// serve connects to anything, and says which flag (and Helm value) to fix:
+// imageconfig's own messages name its Go fields, not the flags.
+func (f *registryFlags) validate() error {
+	o := f.opts
+	switch {
+	case o.TagTTL < 0:
+		return fmt.Errorf("--registry-tag-ttl %s (Helm value registry.tagTTL) is negative: set 0 for the default %s, or a positive duration",
+			o.TagTTL, imageconfig.DefaultTagTTL)
+	case o.MaxEntries < 0:
+		return fmt.Errorf("--registry-cache-entries %d (Helm value registry.cacheEntries) is negative: set 0 for the default %d, or a positive number",
+			o.MaxEntries, imageconfig.DefaultMaxEntries)
+	case o.LookupTimeout < 0 || o.LookupTimeout > imageconfig.MaxLookupTimeout:
+		return fmt.Errorf("--registry-lookup-timeout %s (Helm value registry.lookupTimeout): set it between 0 (the default %s) and %s, so that a look-up ends inside the webhook's timeout",
+			o.LookupTimeout, imageconfig.DefaultLookupTimeout, imageconfig.MaxLookupTimeout)
+	}
+	if f.caBundleFile == "" {
+		return nil
+	}
+	pem, err := readCABundle("--registry-ca-bundle-file", f.caBundleFile, "")
+	f.caBundle = pem
+	return err
+}
+
+// resolver builds the registry resolver; reg receives its metrics. Call
+// validate first.
 func (f *registryFlags) resolver(rc *rest.Config, reg prometheus.Registerer) (webhook.ImageResolver, error) {
 	o := f.opts
 	o.Registerer = reg
 	o.InsecureHosts = splitList(f.insecureHosts)
 	o.Mirrors = f.mirrors
 	o.ACR.Hosts = splitList(f.acrHosts)
-	if f.caBundleFile != "" {
-		pem, err := os.ReadFile(f.caBundleFile)
-		if err != nil {
-			return nil, fmt.Errorf("--registry-ca-bundle-file: %w", err)
-		}
-		o.CABundle = pem
-	}
+	o.CABundle = f.caBundle
 	if f.readPullSecrets {
 		c, err := client.New(rc, client.Options{})
 		if err != nil {
@@ -73,6 +94,25 @@ func (f *registryFlags) resolver(rc *rest.Config, reg prometheus.Registerer) (we
 		o.ACR.Credential = cred
 	}
 	return imageconfig.New(o)
+}
+
+// readCABundle reads a PEM file of CA certificates given by flag, and
+// refuses one that holds none. The certificates are public, so the error
+// may name the file; helmValue, if not empty, is the chart's value that
+// fills the file.
+func readCABundle(flag, path, helmValue string) ([]byte, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		fill := "the file"
+		if helmValue != "" {
+			fill = "the file (Helm value " + helmValue + ")"
+		}
+		return nil, fmt.Errorf("%s %s holds no PEM certificate: fill %s with one or more -----BEGIN CERTIFICATE----- blocks", flag, path, fill)
+	}
+	return pem, nil
 }
 
 // mirrorFlag collects --registry-mirror REGISTRY=MIRROR[,MIRROR].

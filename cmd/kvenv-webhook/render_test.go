@@ -74,7 +74,7 @@ func TestRenderRejectsAFileNamedWithoutF(t *testing.T) {
 // The webhook tells a user to set `command`; render can also be given the
 // image's ENTRYPOINT, and says how.
 func TestRenderPointsAtTheEntrypointFlag(t *testing.T) {
-	const hint = "--entrypoint <container>=<JSON argv>"
+	const hint = "--entrypoint <container>=<JSON>"
 	for name, manifest := range map[string]string{
 		"alone":                        deploymentWithoutCommand,
 		"after another kind of denial": misspeltAnnotation + "---\n" + deploymentWithoutCommand,
@@ -84,7 +84,7 @@ func TestRenderPointsAtTheEntrypointFlag(t *testing.T) {
 			if err == nil {
 				t.Fatal("a container without command and without --entrypoint was rendered")
 			}
-			for _, want := range []string{"container app", unknownEntrypoint, hint} {
+			for _, want := range []string{"container app", unknownEntrypoint, hint, "{{json .Config.Entrypoint}}", "{{json .Config.Cmd}}"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("the error does not say %q:\n%s", want, err)
 				}

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"io"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -13,54 +14,83 @@ import (
 	"github.com/kvenv/kvenv/webhook"
 )
 
-func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfgFlags := bindConfigFlags(fs)
-	tlsFlags := bindTLSFlags(fs)
-	registry := bindRegistryFlags(fs)
-	opts := webhook.ServerOptions{}
-	fs.IntVar(&opts.Port, "port", 9443, "HTTPS port of the admission endpoint")
-	fs.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", `Prometheus metrics address ("0" disables)`)
-	fs.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
-	tlsMin := fs.String("tls-min-version", "1.2", "lowest TLS version served: 1.2 or 1.3")
-	shutdownDelay := fs.Duration("shutdown-delay", 5*time.Second,
-		"after SIGTERM, keep serving admissions this long with /readyz failing, while the Service stops routing here")
-	zapOpts := zap.Options{}
-	zapOpts.BindFlags(fs)
-	if err := fs.Parse(args); err != nil {
+// serveSettings are serve's flags, parsed and checked.
+type serveSettings struct {
+	opts          webhook.ServerOptions
+	tls           *tlsFlags
+	registry      *registryFlags
+	shutdownDelay time.Duration
+	zap           zap.Options
+}
+
+func serve(args []string, stderr io.Writer) error {
+	s, err := parseServeFlags(args, stderr)
+	if err != nil {
 		return err
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
-	var err error
-	if opts.Config, err = cfgFlags.config(); err != nil {
-		return err
-	}
-	if opts.TLSMinVersion, err = parseTLSVersion(*tlsMin); err != nil {
-		return err
-	}
-	if *shutdownDelay < 0 {
-		return fmt.Errorf("--shutdown-delay %s: want 0 or more", *shutdownDelay)
-	}
-	opts.CertDir = tlsFlags.certDir
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&s.zap)))
 	rc, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("reading the Kubernetes client configuration: %w", err)
 	}
-	if opts.Images, err = registry.resolver(rc, ctrlmetrics.Registry); err != nil {
+	opts := s.opts
+	if opts.Images, err = s.registry.resolver(rc, ctrlmetrics.Registry); err != nil {
 		return err
 	}
 	mgr, err := webhook.NewManager(rc, opts)
 	if err != nil {
 		return err
 	}
-	if err := tlsFlags.setup(mgr); err != nil {
+	if err := s.tls.setup(mgr); err != nil {
 		return err
 	}
 	drain, err := webhook.NewDrain(mgr)
 	if err != nil {
 		return err
 	}
-	return drain.Run(ctrl.SetupSignalHandler(), *shutdownDelay, ctrl.Log.WithName("kvenv"))
+	return drain.Run(ctrl.SetupSignalHandler(), s.shutdownDelay, ctrl.Log.WithName("kvenv"))
+}
+
+// parseServeFlags checks every setting before serve connects to anything,
+// so a mistyped flag fails the start with its name, not a later step.
+func parseServeFlags(args []string, stderr io.Writer) (*serveSettings, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	s := &serveSettings{}
+	cfgFlags := bindConfigFlags(fs)
+	s.tls = bindTLSFlags(fs)
+	s.registry = bindRegistryFlags(fs)
+	fs.IntVar(&s.opts.Port, "port", 9443, "HTTPS port of the admission endpoint")
+	fs.StringVar(&s.opts.MetricsAddr, "metrics-bind-address", ":8080", `Prometheus metrics address ("0" disables)`)
+	fs.StringVar(&s.opts.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	tlsMin := fs.String("tls-min-version", "1.2", "lowest TLS version served: 1.2 or 1.3")
+	fs.DurationVar(&s.shutdownDelay, "shutdown-delay", 5*time.Second,
+		"after SIGTERM, keep serving admissions this long with /readyz failing, while the Service stops routing here")
+	s.zap.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := strayArgument(fs, args, ""); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.opts.Config, err = cfgFlags.config(); err != nil {
+		return nil, err
+	}
+	if s.opts.TLSMinVersion, err = parseTLSVersion(*tlsMin); err != nil {
+		return nil, err
+	}
+	if s.shutdownDelay < 0 {
+		return nil, fmt.Errorf("--shutdown-delay %s: want 0 or more", s.shutdownDelay)
+	}
+	if err := s.tls.validate(); err != nil {
+		return nil, err
+	}
+	if err := s.registry.validate(); err != nil {
+		return nil, err
+	}
+	s.opts.CertDir = s.tls.certDir
+	return s, nil
 }
 
 func parseTLSVersion(s string) (uint16, error) {

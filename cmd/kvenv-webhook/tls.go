@@ -40,16 +40,26 @@ func bindTLSFlags(fs *flag.FlagSet) *tlsFlags {
 	return f
 }
 
+// validate checks the mode right after flag parsing: setup runs only once
+// serve has reached the cluster, far too late to report a typo.
+func (f *tlsFlags) validate() error {
+	switch f.mode {
+	case tlsModeExternal, tlsModeSelfManaged:
+		return nil
+	}
+	return fmt.Errorf("--tls-mode %q: want %s (the certificate files in --cert-dir, e.g. from cert-manager) or %s (kvenv makes and rotates its own); the chart sets it from certManager.enabled",
+		f.mode, tlsModeExternal, tlsModeSelfManaged)
+}
+
 // setup adds what the chosen TLS mode needs to run beside the server. In
 // self-managed mode it first waits for a certificate, because the webhook
 // server reads its files when it starts.
 func (f *tlsFlags) setup(mgr manager.Manager) error {
-	switch f.mode {
-	case tlsModeExternal:
+	if err := f.validate(); err != nil {
+		return err
+	}
+	if f.mode == tlsModeExternal {
 		return nil
-	case tlsModeSelfManaged:
-	default:
-		return fmt.Errorf("--tls-mode %q: want %s or %s", f.mode, tlsModeExternal, tlsModeSelfManaged)
 	}
 	opts := f.self
 	opts.CertDir = f.certDir
