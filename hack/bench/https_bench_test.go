@@ -34,8 +34,8 @@ func benchSeconds() time.Duration {
 // cache) with kvenv-loadgen from CPU 1: HTTP/1.1 keep-alive on 4
 // connections, the typical pod (one container, command set, 3 refs), at
 // fixed offered rates and at saturation. Each sub-benchmark is one run;
-// ns/op is the mean latency, and peak-RSS-MiB the server's high-water mark
-// so far.
+// ns/op is the mean latency, peak-RSS-MiB the server's high-water mark
+// so far, and server-cpu-µs/req its CPU time per answer in the phase.
 func BenchmarkHTTPSAdmission(b *testing.B) {
 	startWebhookEnv(b).runPhases(b)
 }
@@ -145,7 +145,9 @@ func (e *webhookEnv) options(rate float64) loadgen.Options {
 // so keep -benchtime at or below it.
 func (e *webhookEnv) load(b *testing.B, rate float64) {
 	stopProfile := e.profile(b, rate)
+	cpuBefore := e.server.cpuTime(b)
 	r, err := loadgen.Run(context.Background(), e.options(rate))
+	cpu := e.server.cpuTime(b) - cpuBefore
 	stopProfile()
 	if err != nil {
 		b.Fatalf("%v\nserver log:\n%s", err, e.server.log.String())
@@ -165,4 +167,5 @@ func (e *webhookEnv) load(b *testing.B, rate float64) {
 		b.ReportMetric(ms(r.GeneratorLag.P99), "gen-lag-p99-ms")
 	}
 	b.ReportMetric(e.server.peakRSS(b), "peak-RSS-MiB")
+	b.ReportMetric(cpuPerAnswer(cpu, r.OK), "server-cpu-µs/req")
 }
