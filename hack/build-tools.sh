@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Builds the real components kvenv's tests run (Kubernetes, etcd, containerd,
 # runc, CNI plugins, Helm) from the Go module proxy into a cache keyed by
-# version, so that a warm run builds nothing. Usage: build-tools.sh GROUP...
-# where GROUP is apiserver (etcd + kube-apiserver), cluster (everything a
-# single-node cluster needs) or helm. Prints the cache's bin directory.
+# what is built, so that a warm run builds nothing. Usage:
+# build-tools.sh [-n] GROUP... where GROUP is apiserver (etcd +
+# kube-apiserver), cluster (everything a single-node cluster needs) or helm;
+# -n only says what would be built. Prints the cache's bin directory.
+#
+# Kubernetes and etcd are built inside the tools modules hack/tools/kube and
+# hack/tools/etcd, whose go.mod pins their versions: edit those to move.
 set -euo pipefail
 
-KUBE_VERSION=v1.37.2
-ETCD_VERSION=v3.6.16
+dry_run=
+if [ "${1:-}" = -n ]; then dry_run=1; shift; fi
+
 CONTAINERD_VERSION=v2.4.2
 RUNC_VERSION=v1.5.2
 CNI_VERSION=v1.10.0
@@ -21,31 +26,65 @@ export CGO_ENABLED=${CGO_ENABLED:-0}
 
 say() { echo "kvenv tools: $*" >&2; }
 
-# have NAME VERSION: true when NAME at VERSION is already in the cache.
+# have NAME MARK: true when the cache holds NAME built as MARK (a version, or
+# for the tools modules a version and a key of the build's inputs) says.
 have() { [ -x "$bin/$1" ] && [ "$(cat "$bin/.$1.version" 2>/dev/null)" = "$2" ]; }
 mark() { mkdir -p "$(dirname "$bin/.$1.version")"; echo "$2" >"$bin/.$1.version"; }
 
+# module_version DIR MODULE: the version of MODULE that the tools module DIR
+# pins (its go.mod).
+module_version() { (cd "$here/tools/$1" && go list -m -f '{{.Version}}' "$2"); }
+
+# module_key DIR FLAGS...: a hash of all that a build inside the tools module
+# DIR depends on: its go.mod and go.sum, the build flags, cgo and the Go
+# release (go_release). Any change to one of them rebuilds; nothing else does.
+go_release=
+module_key() {
+  local dir=$1; shift
+  { cat "$here/tools/$dir/go.mod" "$here/tools/$dir/go.sum"
+    printf '%s\n' "$@" "CGO_ENABLED=$CGO_ENABLED" "$go_release"
+  } | sha256sum | cut -c1-16
+}
+
 # from_module DIR VERSION PKG NAME [LDFLAGS]: go build PKG inside the tools
-# module DIR. VERSION is the cache mark: it changes whenever what is built does.
+# module DIR, unless the cache holds it built from the same inputs.
 from_module() {
-  local dir=$1 version=$2 pkg=$3 name=$4 ldflags=${5:-}
-  have "$name" "$version" && return 0
+  local dir=$1 version=$2 pkg=$3 name=$4
+  local flags=(-trimpath "-ldflags=-s ${5:-}")
+  [ -n "$go_release" ] || go_release=$(go env GOVERSION)
+  local key; key="$version+$(module_key "$dir" "${flags[@]}")"
+  have "$name" "$key" && return 0
+  if [ -n "$dry_run" ]; then
+    say "would build $name $key: go build ${flags[*]} $pkg (in hack/tools/$dir)"
+    return 0
+  fi
   say "building $name $version (cold builds take minutes; cached afterwards)"
-  (cd "$here/tools/$dir" && go build -trimpath -ldflags="-s $ldflags" -o "$bin/$name" "$pkg")
-  mark "$name" "$version"
+  (cd "$here/tools/$dir" && go build "${flags[@]}" -o "$bin/$name" "$pkg")
+  mark "$name" "$key"
 }
 
 # Kubernetes built from the module proxy reports v0.0.0-master unless told
-# its version, and Helm refuses a chart's kubeVersion against that.
-kube_minor=${KUBE_VERSION#v1.}; kube_minor=${kube_minor%%.*}
-KUBE_LDFLAGS="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$kube_minor -X k8s.io/component-base/version.gitTreeState=clean"
-kube() { from_module kube "$KUBE_VERSION+version" "k8s.io/kubernetes/cmd/$1" "$1" "$KUBE_LDFLAGS"; }
+# its version, and Helm refuses a chart's kubeVersion against that: it is
+# told the version hack/tools/kube/go.mod pins.
+kube_version=
+kube() {
+  if [ -z "$kube_version" ]; then
+    kube_version=$(module_version kube k8s.io/kubernetes)
+    local minor=${kube_version#v1.}; minor=${minor%%.*}
+    kube_ldflags="-X k8s.io/component-base/version.gitVersion=$kube_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+  fi
+  from_module kube "$kube_version" "k8s.io/kubernetes/cmd/$1" "$1" "$kube_ldflags"
+}
 
 # installed PKG@VERSION NAME [TAGS]: go install a module that allows it.
 installed() {
   local spec=$1 name=$2 tags=${3:-}
   local version=${spec##*@}
   have "$name" "$version" && return 0
+  if [ -n "$dry_run" ]; then
+    say "would build $name $version: go install $spec"
+    return 0
+  fi
   say "building $name $version"
   local tmp; tmp=$(mktemp -d)
   GOBIN=$tmp go install -trimpath -ldflags=-s ${tags:+-tags "$tags"} "$spec"
@@ -55,7 +94,8 @@ installed() {
 }
 
 build_apiserver() {
-  from_module etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 etcd
+  local etcd_version; etcd_version=$(module_version etcd go.etcd.io/etcd/server/v3)
+  from_module etcd "$etcd_version" go.etcd.io/etcd/server/v3 etcd
   kube kube-apiserver
 }
 

@@ -2,7 +2,8 @@
 # Installs the Debian packages kvenv's tests need, once: libseccomp-dev (runc
 # with seccomp, so RuntimeDefault profiles apply), gcc, libc6-dev and
 # pkg-config (hack/build-tools.sh builds runc with cgo, against libseccomp),
-# busybox-static (the shell image of the e2e), postgresql (the e2e database),
+# busybox-static (the shell image of the e2e), postgresql (the e2e database:
+# whichever major version Debian brings; e2e/postgres finds it),
 # iproute2 (the e2e network namespace), util-linux (the e2e's namespace
 # tools). Skips apt entirely, silently, when everything is installed.
 set -euo pipefail

@@ -60,7 +60,13 @@ var hostsTOML = template.Must(template.New("hosts").Parse(`server = "http://{{.}
   capabilities = ["pull", "resolve"]
 `))
 
-func (c *Cluster) containerdSocket() string { return c.path("containerd", "containerd.sock") }
+func (c *Cluster) containerdSocket() string { return containerdSocketIn(c.Dir) }
+
+// containerdSocketIn is the containerd address of the cluster in dir; its
+// shims' socket names derive from it (see shimSocketName).
+func containerdSocketIn(dir string) string {
+	return filepath.Join(dir, "containerd", "containerd.sock")
+}
 
 // pauseTag is the sandbox image by tag: containerd's config needs it before
 // the image is pushed.

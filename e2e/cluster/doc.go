@@ -28,8 +28,12 @@
 // and copies on failure). Stop deletes the pods (so the kubelet stops their
 // sandboxes and the shims exit), stops the components, kills anything left
 // in the cluster's pod cgroup or running from its directory, unmounts
-// everything below it and removes it. After the child exits, for instance
-// after a test timeout panic, the parent runs the same reaping.
+// everything below it, removes its cgroups and what it left in the shared
+// host directories (the kubelet's container log links in
+// /var/log/containers, shim sockets in /run/containerd/s, CNI results in
+// /var/lib/cni/results: only entries that point into, name or derive from
+// its directory), then removes the directory. After the child exits, for
+// instance after a test timeout panic, the parent runs the same reaping.
 //
 // Each component logs to Dir/logs/<name>.log; StartForTest copies them to
 // $KVENV_E2E_ARTIFACTS/<test>, or after a failure to e2e/_artifacts/<test>.
@@ -45,7 +49,10 @@
 // No kube-proxy and no DNS: Service ClusterIPs do not route, but the API
 // server calls webhook Services at their endpoints
 // (--enable-aggregator-routing). One cluster per process at a time (fixed
-// ports in the namespace). The kubelet writes its device-plugin socket to
-// the fixed /var/lib/kubelet/device-plugins, shared by every kubelet of the
+// ports in the namespace). Stopping leaves shared host state that cannot be
+// told apart from another cluster's: the directories /var/log/containers,
+// /run/containerd/s, /var/lib/cni/results and /var/lib/kubelet/device-plugins
+// (made by the first cluster, then kept), and in the last the kubelet's
+// device-plugin socket, at a fixed path shared by every kubelet of the
 // machine.
 package cluster

@@ -9,20 +9,31 @@ import (
 	"github.com/kvenv/kvenv/e2e/images"
 )
 
-// toolBinaries are what `hack/build-tools.sh cluster` builds and a cluster runs.
-var toolBinaries = []string{
-	"etcd", "kube-apiserver", "kubelet", "kube-scheduler", "kube-controller-manager",
-	"containerd", "containerd-shim-runc-v2", "runc",
-	"cni/bridge", "cni/loopback", "cni/host-local",
+// What builds each tool binary, as the Makefile says it.
+const (
+	buildClusterTools = "`hack/build-tools.sh cluster` (make cluster-tools)"
+	buildHelm         = "`hack/build-tools.sh helm` (make tools)"
+)
+
+// toolBinaries are what a cluster, the scenario on it and the demo run, from
+// the tools cache: the components, and ctr, kubectl and helm, which the
+// scenario and the demo call. Checking them all before a cluster starts
+// reports a missing one at once, not minutes later.
+var toolBinaries = []struct{ name, build string }{
+	{"etcd", buildClusterTools}, {"kube-apiserver", buildClusterTools}, {"kubelet", buildClusterTools},
+	{"kube-scheduler", buildClusterTools}, {"kube-controller-manager", buildClusterTools},
+	{"containerd", buildClusterTools}, {"containerd-shim-runc-v2", buildClusterTools}, {"runc", buildClusterTools},
+	{"cni/bridge", buildClusterTools}, {"cni/loopback", buildClusterTools}, {"cni/host-local", buildClusterTools},
+	{"ctr", buildClusterTools}, {"kubectl", buildClusterTools}, {"helm", buildHelm},
 }
 
 // MissingPrerequisites lists what this machine lacks to run a cluster, each
 // with what to do about it; empty means a cluster can start.
 func MissingPrerequisites(toolsDir string) []string {
 	var missing []string
-	for _, name := range toolBinaries {
-		if _, err := os.Stat(filepath.Join(toolsDir, name)); err != nil {
-			missing = append(missing, fmt.Sprintf("%s not in %s: run `hack/build-tools.sh cluster` (make cluster-tools)", name, toolsDir))
+	for _, tool := range toolBinaries {
+		if _, err := os.Stat(filepath.Join(toolsDir, tool.name)); err != nil {
+			missing = append(missing, fmt.Sprintf("%s not in %s: run %s", tool.name, toolsDir, tool.build))
 		}
 	}
 	if _, err := exec.LookPath("ip"); err != nil {

@@ -51,10 +51,12 @@ func killAll(list func() []int) int {
 	return len(killed)
 }
 
-// reapClusterDir removes every trace of a cluster from its directory alone:
-// processes in its pod cgroup, processes naming the directory (shims,
-// components), mounts below it, its cgroups, and the directory itself
-// unless keep. Stop ends with it; the parent runs it after its child.
+// reapClusterDir removes the traces of a cluster that its directory alone
+// identifies: processes in its pod cgroup, processes naming the directory
+// (shims, components), mounts below it, its cgroups, what it left in the
+// shared host directories (sharedHostDirs: container log links, shim
+// sockets, CNI results), and the directory itself unless keep. Stop ends
+// with it; the parent runs it after its child.
 func reapClusterDir(dir string, keep bool, logf func(string, ...any)) {
 	cgroup := cgroupFor(dir)
 	if n := killAll(func() []int { return cgroupPIDs(cgroup) }); n > 0 {
@@ -67,6 +69,9 @@ func reapClusterDir(dir string, keep bool, logf func(string, ...any)) {
 		logf("unmounted %d leftover mounts below %s: %v", len(points), dir, points)
 	}
 	removeCgroup(cgroup)
+	if removed := sharedHostDirs.removeClusterFiles(dir); len(removed) > 0 {
+		logf("removed %d files that %s left in the shared host directories: %v", len(removed), dir, removed)
+	}
 	if keep {
 		return
 	}

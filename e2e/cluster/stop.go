@@ -16,8 +16,9 @@ const podDrainTimeout = 30 * time.Second
 // Stop tears the cluster down, also a half-started one, and is safe to call
 // twice. Pods are deleted first so that the kubelet stops their sandboxes
 // and containerd's shims exit; then components stop in reverse order; then
-// whatever is left of the pods is killed through their cgroup, and
-// everything mounted below Dir is unmounted and Dir removed (unless KeepDir).
+// whatever is left of the pods is killed through their cgroup, everything
+// mounted below Dir is unmounted, what the cluster left in the shared host
+// directories is removed, and Dir too (unless KeepDir).
 func (c *Cluster) Stop() {
 	c.stopOnce.Do(func() {
 		begin := time.Now()

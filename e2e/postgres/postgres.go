@@ -1,23 +1,55 @@
-// Package postgres runs a real PostgreSQL server (Debian's postgresql-15)
-// for kvenv's end-to-end scenario, inside the test's private network
-// namespace. Its data lives on a tmpfs mounted in the test's directory: the
+// Package postgres runs a real PostgreSQL server (Debian's postgresql, the
+// highest major version installed) for kvenv's end-to-end scenario, inside
+// the test's private network namespace. Its data lives on a tmpfs mounted in the test's directory: the
 // database necessarily stores its user's name, and a memory-backed data
 // directory keeps even that off the disk that the leak scan reads.
 package postgres
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
 )
 
-// BinDir holds Debian's PostgreSQL 15 server binaries.
-const BinDir = "/usr/lib/postgresql/15/bin"
+// DebianRoot holds one directory per installed major version of Debian's
+// PostgreSQL server (15/bin, 16/bin, ...): the unversioned postgresql
+// package that hack/install-deps.sh installs brings the distribution's
+// current one.
+const DebianRoot = "/usr/lib/postgresql"
+
+// BinDir is the server binaries' directory of the highest PostgreSQL major
+// version installed below DebianRoot.
+func BinDir() (string, error) { return binDirIn(DebianRoot) }
+
+// binDirIn is BinDir below root.
+func binDirIn(root string) (string, error) {
+	dirs, _ := filepath.Glob(filepath.Join(root, "*", "bin", "postgres"))
+	if len(dirs) == 0 {
+		return "", fmt.Errorf("no PostgreSQL server in %s/*/bin: install Debian's postgresql package (hack/install-deps.sh)", root)
+	}
+	for i, d := range dirs {
+		dirs[i] = filepath.Dir(d)
+	}
+	return slices.MaxFunc(dirs, func(a, b string) int { return cmp.Compare(majorOf(a), majorOf(b)) }), nil
+}
+
+// majorOf is the major version of a bin directory as a number, 15 for
+// /usr/lib/postgresql/15/bin, 9.6 for .../9.6/bin: as text, "9.6" would
+// sort above "16". A directory that is no version is never preferred.
+func majorOf(binDir string) float64 {
+	v, err := strconv.ParseFloat(filepath.Base(filepath.Dir(binDir)), 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}
 
 // osUser is the account Debian's package creates; initdb and postgres
 // refuse to run as root.
@@ -35,6 +67,7 @@ type Options struct {
 // Server is a running PostgreSQL.
 type Server struct {
 	opts   Options
+	binDir string
 	cred   *syscall.Credential
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -45,11 +78,15 @@ func Start(opts Options) (*Server, error) {
 	if opts.Port == 0 {
 		opts.Port = 5432
 	}
+	binDir, err := BinDir()
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
 	cred, err := postgresCredential()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, cred: cred}
+	s := &Server{opts: opts, binDir: binDir, cred: cred}
 	steps := []func() error{s.mountDir, s.initdb, s.writeHBA, s.start, s.waitReady}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -95,10 +132,10 @@ func (s *Server) mountDir() error {
 
 // command runs a PostgreSQL binary as the postgres user.
 func (s *Server) command(name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(filepath.Join(BinDir, name), args...)
+	cmd := exec.Command(filepath.Join(s.binDir, name), args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true}
 	cmd.Dir = s.opts.Dir
-	cmd.Env = []string{"PATH=" + BinDir + ":/usr/bin:/bin", "HOME=" + s.opts.Dir, "LC_ALL=C.UTF-8"}
+	cmd.Env = []string{"PATH=" + s.binDir + ":/usr/bin:/bin", "HOME=" + s.opts.Dir, "LC_ALL=C.UTF-8"}
 	return cmd
 }
 

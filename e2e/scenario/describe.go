@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/kvenv/kvenv/internal/leakcheck"
 )
 
 // logTailLines is how much of each container log a failure shows.
@@ -56,12 +58,11 @@ func stateString(st corev1.ContainerState) string {
 	return "unknown"
 }
 
-// Redact replaces every credential in text.
+// Redact replaces every credential in text, also where the text carries it
+// escaped or encoded: the password holds a quote and a backslash, which a
+// JSON log line or an object's message escapes.
 func (s *Scenario) Redact(text string) string {
-	for _, v := range s.creds.Values() {
-		text = strings.ReplaceAll(text, v, "[REDACTED]")
-	}
-	return text
+	return leakcheck.Redact(text, s.creds.Values()...)
 }
 
 func indent(s string) string {

@@ -42,6 +42,67 @@ func Check(t testing.TB, what, text string, values ...string) {
 	}
 }
 
+// Redacted stands in the text that Redact returns for each secret value.
+const Redacted = "[REDACTED]"
+
+// Redact replaces every occurrence of each value in text, in every form that
+// Find sees (raw, JSON-escaped, base64, URL query escaping, inside a larger
+// base64 payload, a long-enough line alone), with Redacted: a failure report
+// that quotes a log or an object must not become the leak it reports.
+// Overlapping occurrences become one Redacted.
+func Redact(text string, values ...string) string {
+	hidden := make([]bool, len(text))
+	anyHidden := false
+	for _, v := range values {
+		if v == "" {
+			continue
+		}
+		for _, form := range forms(v) {
+			if form != "" {
+				anyHidden = hideOccurrences(hidden, text, form) || anyHidden
+			}
+		}
+	}
+	if !anyHidden {
+		return text
+	}
+	return replaceHidden(text, hidden)
+}
+
+// hideOccurrences marks the bytes of every occurrence of form in text,
+// overlapping ones included, and says whether there was one.
+func hideOccurrences(hidden []bool, text, form string) bool {
+	found := false
+	for start := 0; start < len(text); start++ {
+		i := strings.Index(text[start:], form)
+		if i < 0 {
+			break
+		}
+		start += i
+		for j := start; j < start+len(form); j++ {
+			hidden[j] = true
+		}
+		found = true
+	}
+	return found
+}
+
+// replaceHidden writes text with each run of marked bytes as one Redacted.
+func replaceHidden(text string, hidden []bool) string {
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		if !hidden[i] {
+			b.WriteByte(text[i])
+			continue
+		}
+		b.WriteString(Redacted)
+		for i+1 < len(text) && hidden[i+1] {
+			i++
+		}
+	}
+	return b.String()
+}
+
 func containsAnyForm(text, v string) bool {
 	for _, form := range forms(v) {
 		if strings.Contains(text, form) {

@@ -2,6 +2,8 @@ package leakcheck
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -69,5 +71,50 @@ func TestFindIgnoresAnUnrelatedBase64Payload(t *testing.T) {
 				t.Errorf("offset %d: Find reported %d leaks in an unrelated payload", offset, len(got))
 			}
 		}
+	}
+}
+
+// TestRedactRemovesEveryFormFindSees: after Redact, Find sees none of the
+// values, whichever encoding carried them, and the text around them stays.
+func TestRedactRemovesEveryFormFindSees(t *testing.T) {
+	t.Parallel()
+	// The e2e database password: a quote and a backslash, which JSON escapes.
+	const password = `ThisIsTest#123'"$HOME\x1f2e`
+	const pem = "-----BEGIN KEY-----\nMIIBVwIBADANBgkqhkiG9w0BAQEFAAS\n-----END KEY-----"
+	quoted, _ := json.Marshal(password)
+	cases := map[string]string{
+		"raw":               "error: got " + password + " back",
+		"json":              `{"message":` + string(quoted) + `}`,
+		"json pem":          `{"value":"-----BEGIN KEY-----\nMIIBVwIBADANBgkqhkiG9w0BAQEFAAS\n-----END KEY-----"}`,
+		"base64":            "blob " + base64.StdEncoding.EncodeToString([]byte(password)),
+		"raw URL base64":    "blob " + base64.RawURLEncoding.EncodeToString([]byte(password)),
+		"query":             "GET /x?v=" + url.QueryEscape(password),
+		"one pem line":      "line MIIBVwIBADANBgkqhkiG9w0BAQEFAAS seen",
+		"raw multiline":     "x " + pem + " y",
+		"inside base64":     `{"data":{"app.env":"` + base64.StdEncoding.EncodeToString([]byte("xDB_PASSWORD="+password+"\n")) + `"}}`,
+		"twice, overlapped": password + password[:5] + " and " + string(quoted),
+	}
+	for name, text := range cases {
+		if len(Find([]string{password, pem}, text)) == 0 {
+			t.Fatalf("%s: Find sees no value before Redact; the case proves nothing", name)
+		}
+		redacted := Redact(text, password, pem)
+		if got := Find([]string{password, pem}, redacted); len(got) != 0 {
+			t.Errorf("%s: Find still sees %d value(s) after Redact", name, len(got))
+		}
+		if !strings.Contains(redacted, Redacted) {
+			t.Errorf("%s: Redact left no %s marker", name, Redacted)
+		}
+	}
+	if got := Redact("error: got "+password+" back", password); got != "error: got "+Redacted+" back" {
+		t.Errorf("Redact changed the text around the value: %q", got)
+	}
+}
+
+func TestRedactLeavesCleanTextAlone(t *testing.T) {
+	t.Parallel()
+	text := "kvenv: vault=https://v secrets=2 env=PASSWORD,KEY names=pw,key\nkvenv: done"
+	if got := Redact(text, "ThisIsTest#123", ""); got != text {
+		t.Errorf("Redact changed clean text: %q", got)
 	}
 }

@@ -1,6 +1,6 @@
 // Package testcluster starts a real kube-apiserver and etcd for kvenv's tests,
 // from the binaries that `make tools` (hack/build-tools.sh) builds from the Go
-// module proxy into a version-keyed cache.
+// module proxy into a cache keyed by what is built.
 package testcluster
 
 import (
@@ -51,7 +51,7 @@ func NeedBinaries(t testing.TB, names ...string) string {
 	dir := BinDir()
 	for _, n := range names {
 		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
-			msg := "kvenv: " + n + " not found in " + dir + ": run `make tools` (hack/build-tools.sh) first"
+			msg := missingBinary(dir, n)
 			if os.Getenv(RequireEnv) != "" {
 				t.Fatal(msg)
 			}
@@ -59,6 +59,28 @@ func NeedBinaries(t testing.TB, names ...string) string {
 		}
 	}
 	return dir
+}
+
+// Make targets that build the tools cache, as the Makefile names them:
+// `make tools` builds the API server's group and Helm, `make cluster-tools`
+// everything else a node needs (kubectl included).
+const (
+	makeTools        = "`make tools` (hack/build-tools.sh apiserver helm)"
+	makeClusterTools = "`make cluster-tools` (hack/build-tools.sh cluster)"
+)
+
+// builtByMakeTools are the binaries of `make tools`; any other comes from
+// `make cluster-tools`.
+var builtByMakeTools = map[string]bool{"etcd": true, "kube-apiserver": true, "helm": true}
+
+// missingBinary says which binary is missing from dir and which make
+// target builds it.
+func missingBinary(dir, name string) string {
+	target := makeClusterTools
+	if builtByMakeTools[name] {
+		target = makeTools
+	}
+	return "kvenv: " + name + " not found in " + dir + ": run " + target + " first"
 }
 
 // StartAPIServer starts kube-apiserver and etcd, installs the given webhook

@@ -1,0 +1,123 @@
+package cluster
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+// TestReapingRemovesOnlyTheClustersHostFiles lays out, in stand-ins for the
+// shared host directories, what a stopped cluster leaves there next to what
+// another cluster (whose directory name extends this one's) and other
+// software leave, reaps the cluster as Stop and the parent do, and checks
+// that only the first go.
+func TestReapingRemovesOnlyTheClustersHostFiles(t *testing.T) {
+	root := t.TempDir()
+	host := hostDirs{
+		containerLogs: filepath.Join(root, "var/log/containers"),
+		shimSockets:   filepath.Join(root, "run/containerd/s"),
+		cniResults:    filepath.Join(root, "var/lib/cni/results"),
+	}
+	defer func(real hostDirs) { sharedHostDirs = real }(sharedHostDirs)
+	sharedHostDirs = host
+	dir := filepath.Join(root, "work", "cluster-hostfiles-test")
+	other := filepath.Join(root, "work", "cluster-hostfiles-test2") // shares dir's name as a prefix
+	mine, theirs := layClusterFiles(t, host, dir, "a1"), layClusterFiles(t, host, other, "b2")
+	unrelated := []string{
+		mkfile(t, filepath.Join(host.containerLogs, "plain-file.log"), "not a link"),
+		mkfile(t, filepath.Join(host.cniResults, "not-json"), "{"),
+		mkfile(t, filepath.Join(host.shimSockets, shimSocketName("/run/containerd/containerd.sock", "k8s.io/a1", false)), ""),
+	}
+	mkdir(t, filepath.Join(dir, "containerd/state", containerdTaskDir, "moby", "c3"))
+	mine = append(mine, mkfile(t, filepath.Join(host.shimSockets, shimSocketName(containerdSocketIn(dir), "moby/c3", true)), ""))
+
+	reapClusterDir(dir, false, t.Logf)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s is still there after reaping (%v)", dir, err)
+	}
+	for _, p := range mine {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is still there (%v)", p, err)
+		}
+	}
+	for _, p := range append(theirs, unrelated...) {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s, not the cluster's, was removed (%v)", p, err)
+		}
+	}
+}
+
+// layClusterFiles writes what a stopped cluster in dir leaves in host for
+// one pod sandbox: a log link, the CNI results of its two networks, and its
+// shim's socket (its task directory too, as containerd's state keeps it).
+func layClusterFiles(t *testing.T, host hostDirs, dir, sandbox string) []string {
+	t.Helper()
+	netns := filepath.Join(dir, "containerd/state/io.containerd.grpc.v1.cri/netns/cni-"+sandbox)
+	result := `{"kind":"cniCacheV1","containerId":"` + sandbox + `","netns":"` + netns + `"}`
+	mkdir(t, filepath.Join(dir, "containerd/state", containerdTaskDir, criNamespace, sandbox))
+	mkdir(t, host.containerLogs)
+	link := filepath.Join(host.containerLogs, "pod-"+sandbox+"_ns_app-"+sandbox+".log")
+	if err := os.Symlink(filepath.Join(dir, "pod-logs/ns_pod/app/0.log"), link); err != nil {
+		t.Fatal(err)
+	}
+	return []string{
+		link,
+		mkfile(t, filepath.Join(host.cniResults, "kvenv-"+sandbox+"-eth0"), result),
+		mkfile(t, filepath.Join(host.cniResults, "cni-loopback-"+sandbox+"-lo"), result),
+		mkfile(t, filepath.Join(host.shimSockets, shimSocketName(containerdSocketIn(dir), criNamespace+"/"+sandbox, false)), ""),
+	}
+}
+
+// TestShimSocketNameIsContainerds checks the name against a socket that
+// containerd 2 left for a sandbox of a kvenv cluster.
+func TestShimSocketNameIsContainerds(t *testing.T) {
+	const dir = "/tmp/kvenv-e2e-2312414100/cluster-3098444806"
+	const sandbox = "332cd7108ed6010b7b399c54c468304b8636844ca8f15fe42669d0e09ef4f1de"
+	const want = "fb9323c2b65d38760bebf282ef1e09316fe62376b4c77c176c00d49c95036afb"
+	if got := shimSocketName(containerdSocketIn(dir), criNamespace+"/"+sandbox, false); got != want {
+		t.Errorf("shimSocketName = %s, want %s", got, want)
+	}
+}
+
+func mkdir(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mkfile(t *testing.T, path, content string) string {
+	t.Helper()
+	mkdir(t, filepath.Dir(path))
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestExistingCgroupDirsSeesEveryHierarchy: the stop test's cgroup check
+// looks in every hierarchy the cluster creates its cgroup in (v1
+// controllers and the unified v2 one alike), so it cannot pass because it
+// looked where the cgroup never was.
+func TestExistingCgroupDirsSeesEveryHierarchy(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("creating a cgroup needs root")
+	}
+	mounts, err := cgroupMounts()
+	if err != nil || len(mounts) == 0 {
+		t.Skipf("no cgroup hierarchy mounted (%v)", err)
+	}
+	cgroup := "/kvenv-stop-check-" + strconv.Itoa(os.Getpid())
+	if err := createCgroup(cgroup); err != nil {
+		t.Skipf("cannot create a cgroup here: %v", err)
+	}
+	defer removeCgroup(cgroup)
+	if got := existingCgroupDirs(mounts, cgroup); len(got) != len(mounts) {
+		t.Errorf("found %s in %v, want every hierarchy %v", cgroup, got, mounts)
+	}
+	removeCgroup(cgroup)
+	if got := existingCgroupDirs(mounts, cgroup); len(got) != 0 {
+		t.Errorf("removed %s, still found in %v", cgroup, got)
+	}
+}
