@@ -6,7 +6,13 @@ import (
 )
 
 // TestSchemaRejectsBadValues: a typo or a wrong type fails the install with
-// a message that points at the value, instead of being ignored.
+// a message that points at the value, instead of being ignored. A negative
+// request, limit or size would reach the container spec (the init
+// container's through kvenv-webhook's flags), and the API server would
+// reject every pod it lands in: it is refused whether it arrives as a
+// number (--set's -1, --set-json's -0.5) or a string (--set's -64Mi,
+// --set-string's -1), while zero, a sign and an exponent stay accepted
+// (TestSchemaAcceptsQuantities).
 func TestSchemaRejectsBadValues(t *testing.T) {
 	const header = "values don't meet the specifications of the schema(s) in the following chart(s):\nkvenv:\n"
 	cases := []struct{ set, message string }{
@@ -21,6 +27,11 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"image.digest=latest", "- at '/image/digest': 'latest' does not match pattern"},
 		{"podDisruptionBudget.minAvailable=-1", "- at '/podDisruptionBudget/minAvailable': minimum: got -1, want 0"},
 		{"podDisruptionBudget.minAvailable=half", "- at '/podDisruptionBudget/minAvailable': 'half' does not match pattern"},
+		{"injector.resources.requests.cpu=-1", "- at '/injector/resources/requests/cpu': minimum: got -1, want 0"},
+		{"--set-string=injector.resources.requests.cpu=-1", "- at '/injector/resources/requests/cpu': '-1' does not match pattern"},
+		{"injector.resources.limits.memory=-64Mi", "- at '/injector/resources/limits/memory': '-64Mi' does not match pattern"},
+		{"injector.volumeSizeLimit=-8Mi", "- at '/injector/volumeSizeLimit': '-8Mi' does not match pattern"},
+		{"--set-json=resources.requests.cpu=-0.5", "- at '/resources/requests/cpu': minimum: got -0.5, want 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.set, func(t *testing.T) {
@@ -32,5 +43,13 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 				t.Fatalf("helm's error\n%s\nlacks\n%s%s", msg, header, c.message)
 			}
 		})
+	}
+}
+
+func TestSchemaAcceptsQuantities(t *testing.T) {
+	for _, set := range []string{"injector.resources.requests.cpu=0", "injector.resources.requests.cpu=+5m", "injector.resources.limits.memory=1e3", "resources.requests.cpu=0.5"} {
+		if _, err := helm(t, templateArgs("kvenv", "kvenv", set)...); err != nil {
+			t.Errorf("helm template --set %s: %v", set, err)
+		}
 	}
 }

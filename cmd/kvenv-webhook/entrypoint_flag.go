@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/kvenv/kvenv/webhook"
@@ -26,14 +27,7 @@ type imageConfig struct {
 	Cmd        []string `json:"cmd"`
 }
 
-func (e entrypointFlag) String() string {
-	names := make([]string, 0, len(e))
-	for n := range e {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ",")
-}
+func (e entrypointFlag) String() string { return strings.Join(slices.Sorted(maps.Keys(e)), ",") }
 
 func (e entrypointFlag) Set(v string) error {
 	name, value, ok := strings.Cut(v, "=")

@@ -2,21 +2,15 @@ package main
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
 // keyValueFlag collects repeated KEY=VALUE flags into a map.
 type keyValueFlag map[string]string
 
-func (m keyValueFlag) String() string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, ",")
-}
+func (m keyValueFlag) String() string { return strings.Join(slices.Sorted(maps.Keys(m)), ",") }
 
 func (m keyValueFlag) Set(v string) error {
 	key, value, ok := strings.Cut(v, "=")
