@@ -44,23 +44,28 @@ func FuzzReviewDecoders(f *testing.F) {
 	})
 }
 
-// checkSentInitContainers: an init container kept as sent is kept under
-// its own name, and decodes.
+// checkSentInitContainers: an init container kept as sent is the typed
+// one, decoded again: kept under its own name, with the same fields (the
+// patch is diffed from it, and applied to what the typed pod says).
 func checkSentInitContainers(t *testing.T, req *podReviewRequest) {
 	if req == nil || req.Object == nil {
 		return
 	}
+	names := map[string]int{}
+	for _, c := range req.Object.Spec.InitContainers {
+		names[c.Name]++
+	}
 	for _, c := range req.Object.Spec.InitContainers {
 		raw, ok := req.sentInitContainers[c.Name]
-		if !ok {
+		if !ok || names[c.Name] > 1 {
 			continue // sent as null, or a later one of the same name won
 		}
 		var sent corev1.Container
 		if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, &sent); err != nil {
 			t.Fatalf("init container %q as sent does not decode: %v", c.Name, err)
 		}
-		if sent.Name != c.Name {
-			t.Fatalf("init container %q is kept as sent under the name %q", sent.Name, c.Name)
+		if !reflect.DeepEqual(sent, c) {
+			t.Fatalf("init container %q as sent is not the typed one:\n sent  %+v\n typed %+v", c.Name, sent, c)
 		}
 	}
 }
@@ -93,10 +98,12 @@ func reviewSeeds(t testing.TB) [][]byte {
 
 // duplicateNameSeeds repeat names where the two decoders could part ways:
 // a string map, a list (one decoder could merge the second list into the
-// first), a struct and the pod itself.
+// first), a struct, the pod itself, and the init container list, which is
+// also kept as sent.
 var duplicateNameSeeds = [][]byte{
 	[]byte(`{"request":{"uid":"u","kind":{"version":"v1","kind":"Pod"},"object":{"metadata":{"annotations":{"kvenv.io/vault":"a","kvenv.io/vault":"b"}}}}}`),
 	[]byte(`{"request":{"uid":"u","kind":{"version":"v1","kind":"Pod"},"object":{"spec":{"containers":[{"name":"a","image":"i"}],"containers":[{"command":["x"]}]}}}}`),
 	[]byte(`{"request":{"uid":"u","kind":{"version":"v1","kind":"Pod"},"object":{"spec":{"initContainers":[{"name":"a","name":"b","args":["1"]}],"securityContext":{"runAsUser":1},"securityContext":{"runAsGroup":2}}}}}`),
 	[]byte(`{"request":{"uid":"u","object":{"metadata":{"name":"a"}},"object":{"spec":{"containers":[{"name":"b"}]}}}}`),
+	[]byte(`{"request":{"uid":"u","kind":{"version":"v1","kind":"Pod"},"object":{"spec":{"initContainers":[{"name":"setup","image":"a","workingDir":"/w"}],"initContainers":[{"name":"setup"}]}}}}`),
 }
