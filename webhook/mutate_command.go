@@ -51,7 +51,9 @@ func clone(s []string) []string {
 }
 
 // ensureMount mounts kvenv's volume read-only at layout.MountPath, replacing
-// a mount of the same volume.
+// a mount of the same volume (kvenv's own from an earlier admission, or the
+// pod's). Only the first is replaced: checkMounts denies a target that
+// mounts the volume twice, so no writable second mount is left beside it.
 func ensureMount(c *corev1.Container) {
 	mount := corev1.VolumeMount{Name: layout.VolumeName, MountPath: layout.MountPath, ReadOnly: true}
 	for i := range c.VolumeMounts {

@@ -129,6 +129,14 @@ var denialCases = []denialCase{
 	{"mount at kvenv's path", func(p *corev1.Pod, _ *Inputs, _ *Config) {
 		p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/kvenv/env"}}
 	}, []string{"container app mounts volume data at /kvenv/env"}, ""},
+	{"kvenv's volume in a container not listed", func(p *corev1.Pod, _ *Inputs, _ *Config) {
+		p.Annotations[AnnotationContainers] = "app"
+		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "sidecar", Image: "x", Command: []string{"/sidecar"},
+			VolumeMounts: []corev1.VolumeMount{{Name: layout.VolumeName, MountPath: "/steal"}}})
+	}, []string{"container sidecar mounts kvenv's volume kvenv at /steal", "remove that mount"}, ""},
+	{"kvenv's volume twice in a target", func(p *corev1.Pod, _ *Inputs, _ *Config) {
+		p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: layout.VolumeName, MountPath: "/kvenv"}, {Name: layout.VolumeName, MountPath: "/rw"}}
+	}, []string{"container app mounts kvenv's volume kvenv 2 times (at /kvenv, /rw)", "remove these mounts"}, ""},
 	{"windows pod", func(p *corev1.Pod, _ *Inputs, _ *Config) { p.Spec.OS = &corev1.PodOS{Name: corev1.Windows} },
 		[]string{"runs on windows", "Linux pods only"}, ""},
 }

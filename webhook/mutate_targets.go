@@ -12,23 +12,38 @@ import (
 
 // targetsOf returns the containers that get the variables, in pod order
 // (containers, then init containers): every spec.containers entry by
-// default, else those named in kvenv.io/containers.
+// default, else those named in kvenv.io/containers. Mounts of kvenv's
+// volume outside the targets are checked here, where the targets are known.
 func targetsOf(pod *corev1.Pod, req request, probs *problems) []*corev1.Container {
 	if _, given := pod.Annotations[AnnotationContainers]; given && req.containers == nil {
 		return nil // the annotation is invalid and already reported
 	}
 	var targets []*corev1.Container
 	if req.containers == nil {
-		for i := range pod.Spec.Containers {
-			targets = append(targets, &pod.Spec.Containers[i])
-		}
-		if len(targets) == 0 {
-			probs.addf("the pod has no container to inject into: add one to spec.containers.")
-		}
-		return targets
+		targets = everyAppContainer(pod, probs)
+	} else {
+		targets = listedContainers(pod, req.containers, probs)
 	}
+	checkMountsOutsideTargets(pod, targets, probs)
+	return targets
+}
+
+func everyAppContainer(pod *corev1.Pod, probs *problems) []*corev1.Container {
+	var targets []*corev1.Container
+	for i := range pod.Spec.Containers {
+		targets = append(targets, &pod.Spec.Containers[i])
+	}
+	if len(targets) == 0 {
+		probs.addf("the pod has no container to inject into: add one to spec.containers.")
+	}
+	return targets
+}
+
+// listedContainers are the containers named in kvenv.io/containers, in pod order.
+func listedContainers(pod *corev1.Pod, listed []string, probs *problems) []*corev1.Container {
+	var targets []*corev1.Container
 	want := map[string]bool{}
-	for _, n := range req.containers {
+	for _, n := range listed {
 		if n == layout.InitContainerName {
 			probs.addf("%s names %s, kvenv's own init container: remove it from the list.", AnnotationContainers, n)
 			continue
@@ -45,7 +60,7 @@ func targetsOf(pod *corev1.Pod, req request, probs *problems) []*corev1.Containe
 	}
 	pick(pod.Spec.Containers)
 	pick(pod.Spec.InitContainers)
-	reportMissing(pod, req.containers, want, probs)
+	reportMissing(pod, listed, want, probs)
 	return targets
 }
 
@@ -92,15 +107,66 @@ func checkReserved(pod *corev1.Pod, probs *problems) {
 	}
 }
 
+// checkMountsOutsideTargets denies any mount of kvenv's volume in a
+// container that is not a target, kvenv-init aside (rebuilt by kvenv): the
+// volume holds every value and the kvenv-exec that targets run, so a
+// writable mount elsewhere could read the values or replace what a target
+// runs on its next start. Ephemeral containers cannot be set at creation,
+// the only operation kvenv sees; they are checked in case one arrives anyway.
+func checkMountsOutsideTargets(pod *corev1.Pod, targets []*corev1.Container, probs *problems) {
+	isTarget := make(map[*corev1.Container]bool, len(targets))
+	for _, c := range targets {
+		isTarget[c] = true
+	}
+	const listIt = "; to give it the values, name it in " + AnnotationContainers + " with every other target"
+	for i := range pod.Spec.Containers {
+		if c := &pod.Spec.Containers[i]; !isTarget[c] {
+			denyVolumeMounts("container", c.Name, c.VolumeMounts, listIt, probs)
+		}
+	}
+	for i := range pod.Spec.InitContainers {
+		if c := &pod.Spec.InitContainers[i]; !isTarget[c] && c.Name != layout.InitContainerName {
+			denyVolumeMounts("init container", c.Name, c.VolumeMounts, listIt, probs)
+		}
+	}
+	for _, c := range pod.Spec.EphemeralContainers {
+		denyVolumeMounts("ephemeral container", c.Name, c.VolumeMounts, "", probs)
+	}
+}
+
+// denyVolumeMounts reports each mount of kvenv's volume in a container that
+// is not a target; one problem per mount keeps the denial's size linear in
+// the pod's.
+func denyVolumeMounts(kind, name string, mounts []corev1.VolumeMount, advice string, probs *problems) {
+	for _, m := range mounts {
+		if m.Name == layout.VolumeName {
+			probs.addf("%s %s mounts kvenv's volume %s at %s, but only kvenv's targets get that volume, read-only at %s: remove that mount%s.",
+				kind, name, layout.VolumeName, m.MountPath, layout.MountPath, advice)
+		}
+	}
+}
+
 // checkMounts denies a target that already mounts something where kvenv's
-// volume goes: kvenv's read-only mount would hide it, or it would hide kvenv's.
+// volume goes (kvenv's read-only mount would hide it, or it would hide
+// kvenv's), or that mounts kvenv's volume more than once: ensureMount makes
+// one mount read-only at layout.MountPath, and another would stay writable.
+// One mount of it is kvenv's own from an earlier admission (or the pod's,
+// which kvenv replaces in place), so it is no problem.
 func checkMounts(c *corev1.Container, probs *problems) {
+	var ownPaths []string
 	for _, m := range c.VolumeMounts {
-		p := path.Clean(m.MountPath)
-		if m.Name != layout.VolumeName && (p == layout.MountPath || strings.HasPrefix(p, layout.MountPath+"/")) {
+		if m.Name == layout.VolumeName {
+			ownPaths = append(ownPaths, m.MountPath)
+			continue
+		}
+		if p := path.Clean(m.MountPath); p == layout.MountPath || strings.HasPrefix(p, layout.MountPath+"/") {
 			probs.addf("container %s mounts volume %s at %s, where kvenv mounts its volume %s: move that mount elsewhere.",
 				c.Name, m.Name, m.MountPath, layout.VolumeName)
 		}
+	}
+	if len(ownPaths) > 1 {
+		probs.addf("container %s mounts kvenv's volume %s %d times (at %s), but kvenv mounts it once, read-only at %s: remove these mounts, kvenv adds its own.",
+			c.Name, layout.VolumeName, len(ownPaths), strings.Join(ownPaths, ", "), layout.MountPath)
 	}
 }
 
