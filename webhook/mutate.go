@@ -64,6 +64,7 @@ func planMutation(pod *corev1.Pod, in Inputs, cfg Config) (*mutation, error) {
 		return nil, err
 	}
 	m.identity = findWorkloadIdentity(m.targets)
+	requireWorkloadIdentity(pod, m)
 	m.access = chooseFileAccess(pod, m.targets)
 	m.warnings = warningsFor(pod, m)
 	return m, nil

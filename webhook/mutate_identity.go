@@ -23,6 +23,51 @@ type workloadIdentity struct {
 	found bool
 	env   []corev1.EnvVar
 	mount corev1.VolumeMount
+	// missingFor is the service account of a pod that asks for workload
+	// identity and has none (see requireWorkloadIdentity); empty otherwise.
+	missingFor string
+}
+
+// requireWorkloadIdentityFlag tells kvenv-init to fail rather than sign in
+// as the node's managed identity; its value names the pod's service account,
+// for kvenv-init's message.
+const requireWorkloadIdentityFlag = "--require-workload-identity"
+
+// signsInAsNode: with no kvenv.io/client-id and no workload identity in the
+// targets, kvenv-init would sign in as the node's managed identity, which
+// every pod on the node shares.
+func signsInAsNode(m *mutation) bool {
+	return m.req.clientID == "" && !m.identity.found
+}
+
+// asksForWorkloadIdentity: the label by which a pod asks the Azure workload
+// identity webhook for its AZURE_* env and token.
+func asksForWorkloadIdentity(pod *corev1.Pod) bool {
+	return pod.Labels[workloadIdentityLabel] == "true"
+}
+
+// requireWorkloadIdentity marks a pod that asks for workload identity yet
+// would sign in as the node: the Azure webhook is absent, failed open,
+// skipped the targets, or has not run yet. kvenv-init then fails instead of
+// silently using the shared node identity. It is decided on every
+// invocation from the current pod, so when the Azure webhook runs after
+// kvenv, kvenv's re-invocation (reinvocationPolicy IfNeeded) finds the
+// variables and drops the flag; without a re-invocation, that webhook gives
+// kvenv-init the variables too, which satisfies the flag.
+func requireWorkloadIdentity(pod *corev1.Pod, m *mutation) {
+	if asksForWorkloadIdentity(pod) && signsInAsNode(m) {
+		m.identity.missingFor = serviceAccountOf(pod)
+	}
+}
+
+// serviceAccountOf is the pod's service account; "default" when unset, as
+// the API server sets it before any webhook sees the pod (a rendered
+// template may still lack it).
+func serviceAccountOf(pod *corev1.Pod) string {
+	if pod.Spec.ServiceAccountName != "" {
+		return pod.Spec.ServiceAccountName
+	}
+	return "default"
 }
 
 // findWorkloadIdentity copies the workload identity of the first target that

@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -95,5 +96,87 @@ func TestWorkloadIdentityNeedsTheMount(t *testing.T) {
 	mustMutate(t, pod, Inputs{}, testConfig())
 	if init := initContainerOf(t, pod); len(init.Env) != 0 || len(init.VolumeMounts) != 1 {
 		t.Errorf("init container copied an unusable identity: %+v %+v", init.Env, init.VolumeMounts)
+	}
+}
+
+// labelledPod is appPod labelled for workload identity, with service
+// account "orders", as a pod looks before the Azure webhook mutates it.
+func labelledPod() *corev1.Pod {
+	pod := appPod(seedAnnotations())
+	pod.Labels = map[string]string{workloadIdentityLabel: "true"}
+	pod.Spec.ServiceAccountName = "orders"
+	return pod
+}
+
+// requireFlagOf is kvenv-init's --require-workload-identity argument, or "".
+func requireFlagOf(t *testing.T, pod *corev1.Pod) string {
+	t.Helper()
+	init := initContainerOf(t, pod)
+	for _, a := range init.Args {
+		if a == "--" {
+			break
+		}
+		if strings.HasPrefix(a, requireWorkloadIdentityFlag) {
+			return a
+		}
+	}
+	return ""
+}
+
+// TestLabelledPodWithoutWorkloadIdentityRequiresIt: a pod that asks for
+// workload identity and has none tells kvenv-init to fail rather than sign
+// in as the node; a pod that has its own identity, or does not ask, does not.
+func TestLabelledPodWithoutWorkloadIdentityRequiresIt(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*corev1.Pod)
+		want string
+	}{
+		{"labelled, no variables", nil, "--require-workload-identity=orders"},
+		{"labelled, no service account named", func(p *corev1.Pod) { p.Spec.ServiceAccountName = "" }, "--require-workload-identity=default"},
+		{"labelled, variables", simulateWorkloadIdentity, ""},
+		{"labelled, token env without its mount", func(p *corev1.Pod) {
+			p.Spec.Containers[0].Env = []corev1.EnvVar{{Name: federatedTokenEnv, Value: tokenDir + "/token"}}
+		}, "--require-workload-identity=orders"},
+		{"labelled, kvenv.io/client-id", func(p *corev1.Pod) { p.Annotations[AnnotationClientID] = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" }, ""},
+		{"label false", func(p *corev1.Pod) { p.Labels[workloadIdentityLabel] = "false" }, ""},
+		{"unlabelled", func(p *corev1.Pod) { p.Labels = nil }, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pod := labelledPod()
+			if tc.edit != nil {
+				tc.edit(pod)
+			}
+			mustMutate(t, pod, Inputs{}, testConfig())
+			if got := requireFlagOf(t, pod); got != tc.want {
+				t.Errorf("kvenv-init flag %q, want %q; args %q", got, tc.want, initContainerOf(t, pod).Args)
+			}
+		})
+	}
+}
+
+// TestRequiredWorkloadIdentityAcrossReinvocation: when the Azure webhook
+// runs after kvenv, kvenv's re-invocation sees its variables and drops the
+// flag; without a re-invocation kvenv-init keeps the flag but has the
+// variables too (the Azure webhook mutates it as well), which meets it.
+func TestRequiredWorkloadIdentityAcrossReinvocation(t *testing.T) {
+	cfg := testConfig()
+	pod := labelledPod()
+	mustMutate(t, pod, Inputs{}, cfg)
+	if requireFlagOf(t, pod) == "" {
+		t.Fatalf("first pass, no variables yet: no flag in %q", initContainerOf(t, pod).Args)
+	}
+	simulateWorkloadIdentity(pod)
+	if init := initContainerOf(t, pod); envValue(&init, federatedTokenEnv) == "" {
+		t.Errorf("without a re-invocation kvenv-init keeps the flag and lacks the variables: %+v", init.Env)
+	}
+	mustMutate(t, pod, Inputs{}, cfg)
+	if f := requireFlagOf(t, pod); f != "" {
+		t.Errorf("re-invocation with the variables kept %s", f)
+	}
+	before := mustJSON(t, pod)
+	if res := mustMutate(t, pod, Inputs{}, cfg); res.Changed || !bytes.Equal(before, mustJSON(t, pod)) {
+		t.Error("kvenv did not converge")
 	}
 }

@@ -47,6 +47,9 @@ func initArgs(m *mutation, cfg Config) []string {
 	if m.req.clientID != "" {
 		args = append(args, "--client-id="+m.req.clientID)
 	}
+	if m.identity.missingFor != "" {
+		args = append(args, requireWorkloadIdentityFlag+"="+m.identity.missingFor)
+	}
 	if cfg.AuthorityHost != "" {
 		args = append(args, "--authority-host="+cfg.AuthorityHost)
 	}

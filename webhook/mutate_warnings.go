@@ -12,7 +12,7 @@ import (
 // truncates long ones.
 func warningsFor(pod *corev1.Pod, m *mutation) []string {
 	var w []string
-	if m.req.clientID == "" && !m.identity.found && pod.Labels[workloadIdentityLabel] != "true" {
+	if signsInAsNode(m) && !asksForWorkloadIdentity(pod) {
 		w = append(w, "kvenv: no workload identity and no "+AnnotationClientID+
 			": kvenv-init signs in with the node's managed identity, which every pod on the node shares; use workload identity")
 	}

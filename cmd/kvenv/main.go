@@ -3,11 +3,15 @@
 //
 //	kvenv [--dir=/kvenv] [--file-mode=0400] [--timeout=2m] [--client-id=ID]
 //	      [--authority-host=URL] [--disable-instance-discovery] [--concurrency=16]
+//	      [--require-workload-identity=SERVICE_ACCOUNT]
 //	      -- VAR=https://<vault-host>/secrets/<name>[/<version>] ...
 //
 // KVENV_CA_BUNDLE (PEM) adds trusted CAs; the workload identity variables
 // (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE,
-// AZURE_AUTHORITY_HOST) select workload identity.
+// AZURE_AUTHORITY_HOST) select workload identity. The webhook adds
+// --require-workload-identity to a pod labelled azure.workload.identity/use
+// whose containers lack those variables: without them kvenv then fails
+// rather than sign in as the node's managed identity.
 //
 // It exits 0 when every value is in the volume, 1 when the fetch failed, and
 // 2 on a usage error, found before anything is fetched.
@@ -65,7 +69,12 @@ func parse(args []string, stderr io.Writer) (fetch.Config, error) {
 	fl.StringVar(&ic.ClientID, "client-id", "", "client ID of a user-assigned managed identity")
 	fl.StringVar(&ic.AuthorityHost, "authority-host", "", "Entra ID authority host (default AZURE_AUTHORITY_HOST, else the public cloud)")
 	fl.BoolVar(&ic.DisableInstanceDiscovery, "disable-instance-discovery", false, "skip authority discovery (private clouds)")
+	fl.StringVar(&ic.RequireWorkloadIdentityFor, requireWorkloadIdentity, "",
+		"the pod's service account: fail unless the workload identity variables are set, rather than use the node's identity")
 	if err := fl.Parse(args); err != nil {
+		return cfg, err
+	}
+	if err := checkServiceAccountGiven(fl); err != nil {
 		return cfg, err
 	}
 	mode, err := strconv.ParseUint(*fileMode, 8, 32)
@@ -80,6 +89,21 @@ func parse(args []string, stderr io.Writer) (fetch.Config, error) {
 	// Checked here rather than left to fetch.Run, whose errors exit 1 like a
 	// failed fetch: a bad command line is a usage error, exit 2.
 	return cfg, cfg.Validate()
+}
+
+const requireWorkloadIdentity = "require-workload-identity"
+
+// checkServiceAccountGiven refuses --require-workload-identity with an
+// empty value, which would otherwise read as the flag left out and let kvenv
+// sign in as the node's identity after all.
+func checkServiceAccountGiven(fl *flag.FlagSet) error {
+	var err error
+	fl.Visit(func(f *flag.Flag) {
+		if f.Name == requireWorkloadIdentity && f.Value.String() == "" {
+			err = fmt.Errorf("--%s needs the pod's service account name", requireWorkloadIdentity)
+		}
+	})
+	return err
 }
 
 // parseRefs parses the VAR=URL arguments, reporting every bad one at once.

@@ -238,16 +238,17 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		args []string
 		want string
 	}{
-		"bad reference":    {[]string{"--", "DB=http://v/secrets/x"}, "DB"},
-		"bad mode":         {[]string{"--file-mode=rw", "--", ref}, "--file-mode"},
-		"unknown flag":     {[]string{"--bogus", "--", ref}, "bogus"},
-		"no references":    {[]string{"--"}, "no references"},
-		"no arguments":     {nil, "no references"},
-		"zero timeout":     {[]string{"--timeout=0", "--", ref}, "--timeout"},
-		"zero concurrency": {[]string{"--concurrency=0", "--", ref}, "--concurrency"},
-		"unreadable mode":  {[]string{"--file-mode=0200", "--", ref}, "--file-mode"},
-		"empty dir":        {[]string{"--dir=", "--", ref}, "--dir"},
-		"variable twice":   {[]string{"--", ref, "DB=" + w.vault + "/secrets/tls-cert"}, "DB is referenced twice"},
+		"bad reference":      {[]string{"--", "DB=http://v/secrets/x"}, "DB"},
+		"bad mode":           {[]string{"--file-mode=rw", "--", ref}, "--file-mode"},
+		"unknown flag":       {[]string{"--bogus", "--", ref}, "bogus"},
+		"no references":      {[]string{"--"}, "no references"},
+		"no arguments":       {nil, "no references"},
+		"zero timeout":       {[]string{"--timeout=0", "--", ref}, "--timeout"},
+		"zero concurrency":   {[]string{"--concurrency=0", "--", ref}, "--concurrency"},
+		"unreadable mode":    {[]string{"--file-mode=0200", "--", ref}, "--file-mode"},
+		"empty dir":          {[]string{"--dir=", "--", ref}, "--dir"},
+		"variable twice":     {[]string{"--", ref, "DB=" + w.vault + "/secrets/tls-cert"}, "DB is referenced twice"},
+		"no service account": {[]string{"--require-workload-identity=", "--", ref}, "--require-workload-identity"},
 	}
 	for name, tc := range cases {
 		r := w.kvenv(t, w.env, tc.args...)
@@ -260,5 +261,41 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	}
 	if issued := w.tokens.Issued(); len(issued) != 0 {
 		t.Errorf("%d tokens fetched despite usage errors", len(issued))
+	}
+}
+
+// TestRequiredWorkloadIdentityProcess: --require-workload-identity without
+// the AZURE_* variables exits 1 with one line, and never asks the managed
+// identity endpoint for a token, although that identity could read the
+// vault; with the variables it signs in as the workload identity.
+func TestRequiredWorkloadIdentityProcess(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	mi := azurefake.NewManagedIdentity(azurefake.ManagedIdentityOptions{Tokens: w.tokens, Header: "hdr", System: "node-identity"})
+	w.kv.Allow("node-identity", "db-password")
+	miURL := azurefake.StartLoopback(t, w.ca, mi.AppService()).URL
+	noWorkloadIdentity := []string{"PATH=/usr/bin:/bin", "KVENV_CA_BUNDLE=" + string(w.ca.PEM()),
+		"IDENTITY_ENDPOINT=" + miURL + "/msi/token", "IDENTITY_HEADER=hdr"}
+	ref := "DB=" + w.vault + "/secrets/db-password"
+
+	r := w.kvenv(t, noWorkloadIdentity, "--require-workload-identity=orders", "--", ref)
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != 1 || len(lines) != 1 {
+		t.Fatalf("exit %d, stderr %q; want 1 with one line", r.code, r.stderr)
+	}
+	for _, part := range []string{"kvenv: workload identity:", "azure.workload.identity/use", "AZURE_FEDERATED_TOKEN_FILE", "service account orders"} {
+		if !strings.Contains(lines[0], part) {
+			t.Errorf("stderr %q lacks %q", lines[0], part)
+		}
+	}
+	if mi.TokenRequests() != 0 || w.kv.Counts().Challenges != 0 {
+		t.Errorf("token requests %d, vault challenges %d; want none", mi.TokenRequests(), w.kv.Counts().Challenges)
+	}
+	if _, err := os.Stat(filepath.Join(w.dir, ".done")); err == nil {
+		t.Error(".done written by a failed run")
+	}
+
+	if r := w.kvenv(t, w.env, "--require-workload-identity=orders", "--", ref); r.code != 0 || !strings.Contains(r.stdout, "workload identity") {
+		t.Errorf("with the variables: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }

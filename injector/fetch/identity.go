@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -26,6 +27,12 @@ type IdentityConfig struct {
 	// DisableInstanceDiscovery skips the authority metadata request to
 	// login.microsoftonline.com, which private clouds cannot answer.
 	DisableInstanceDiscovery bool
+	// RequireWorkloadIdentityFor (--require-workload-identity) names the
+	// service account of a pod labelled azure.workload.identity/use whose
+	// containers had no workload identity variables at admission. Without
+	// a token file kvenv then fails, rather than sign in as the node's
+	// managed identity, which every pod on the node shares.
+	RequireWorkloadIdentityFor string
 }
 
 // IdentityFromEnv fills the workload identity fields from getenv, and the
@@ -81,6 +88,8 @@ func newCredential(ic IdentityConfig, opts azcore.ClientOptions) (azcore.TokenCr
 		return tagged(cred, err, id)
 	case ic.FederatedTokenFile != "":
 		return newWorkloadCredential(ic, opts)
+	case ic.RequireWorkloadIdentityFor != "":
+		return nil, Identity{Mode: WorkloadIdentity}, missingWorkloadIdentity(ic)
 	default:
 		cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ClientOptions: opts})
 		return tagged(cred, err, Identity{Mode: NodeManagedIdentity})
@@ -104,6 +113,24 @@ func newWorkloadCredential(ic IdentityConfig, opts azcore.ClientOptions) (azcore
 		TokenFilePath: ic.FederatedTokenFile, DisableInstanceDiscovery: ic.DisableInstanceDiscovery,
 	})
 	return tagged(cred, err, id)
+}
+
+// missingWorkloadIdentity is the one line for a pod that asked for workload
+// identity and did not get it: what is missing, and what to do.
+func missingWorkloadIdentity(ic IdentityConfig) error {
+	missing := []string{"AZURE_FEDERATED_TOKEN_FILE"}
+	if ic.WorkloadClientID == "" {
+		missing = append(missing, "AZURE_CLIENT_ID")
+	}
+	if ic.TenantID == "" {
+		missing = append(missing, "AZURE_TENANT_ID")
+	}
+	return fmt.Errorf("workload identity: the pod has label azure.workload.identity/use: \"true\" but kvenv-init has no %s, "+
+		"so kvenv stops rather than sign in as the node's managed identity, which every pod on the node shares: "+
+		"install or fix the Azure workload identity webhook (it must mutate this pod; if it runs after kvenv, keep kvenv's reinvocationPolicy IfNeeded) "+
+		"and check that service account %s has the annotation azure.workload.identity/client-id, then recreate the pod; "+
+		"or set kvenv.io/client-id to use a managed identity",
+		strings.Join(missing, ", "), ic.RequireWorkloadIdentityFor)
 }
 
 func tagged(cred azcore.TokenCredential, err error, id Identity) (azcore.TokenCredential, Identity, error) {
