@@ -32,4 +32,11 @@
 // against pull limits); the config is refetched only if the digest changed.
 // Concurrent requests with the same image, platform and credentials share
 // one look-up.
+//
+// # What a registry can make kvenv do
+//
+// The pod names the registry, so it may be any HTTPS service kvenv reaches.
+// Every answer is bounded, each and all look-ups' together (see
+// maxAnswerBytes), and a denial repeats of a registry's error only its
+// status and error codes, without the attempt's credentials (see describe).
 package imageconfig

@@ -18,22 +18,26 @@ type failureKind int
 
 const (
 	failOther failureKind = iota
+	failBusy
 	failNotFound
 	failDenied
 	failPlatform
+	failTooLarge
 	failTimeout
 )
 
 func (k failureKind) result() string {
-	return [...]string{resultError, resultNotFound, resultDenied, resultNotFound, resultTimeout}[k]
+	return [...]string{resultError, resultError, resultNotFound, resultDenied, resultNotFound, resultError, resultTimeout}[k]
 }
 
 func (k failureKind) advice() string {
 	return [...]string{
 		"make the registry reachable from the kvenv webhook with a certificate it trusts (or configure a mirror, an insecure registry or a CA bundle)",
+		"create the pod again in a moment",
 		"correct the image reference",
 		"grant pull access: name a pull secret for this registry in the pod's or its service account's imagePullSecrets (kvenv reads them when the chart's pull-secret reading is enabled), or, for Azure Container Registry, give kvenv's identity the AcrPull role on it",
 		"use an image built for the pod's platform",
+		fmt.Sprintf("use an image whose manifests and config are each under %d MiB (real ones take a few KiB)", maxAnswerBytes>>20),
 		"make the registry reachable from the kvenv webhook (air-gapped clusters: configure a registry mirror)",
 	}[k]
 }
@@ -54,12 +58,12 @@ func (f *lookupFailure) Error() string {
 	return msg
 }
 
-// add records a failed attempt and returns its kind. The registry's words
-// are kept, minus any secret of auth they might echo.
-func (f *lookupFailure) add(ep endpoint, c credential, err error, auth authn.Authenticator) failureKind {
+// add records a failed attempt and returns its kind. secrets are the
+// credentials of the attempt, which describe keeps out of its words.
+func (f *lookupFailure) add(ep endpoint, c credential, err error, secrets []string) failureKind {
 	kind := classify(err)
 	f.kind = max(f.kind, kind)
-	f.attempts = append(f.attempts, fmt.Sprintf("%s with %s: %s", ep.host, c.label, redact(err.Error(), auth)))
+	f.attempts = append(f.attempts, fmt.Sprintf("%s with %s: %s", ep.host, c.label, describe(err, secrets)))
 	return kind
 }
 
@@ -73,9 +77,15 @@ func classify(err error) failureKind {
 	var ee *exchangeError
 	var pe *platformError
 	var ce *credentialError
+	var tl *tooLargeError
+	var be *busyError
 	switch {
 	case errors.As(err, &pe):
 		return failPlatform
+	case errors.As(err, &tl):
+		return failTooLarge
+	case errors.As(err, &be):
+		return failBusy
 	case errors.As(err, &ce):
 		return failDenied
 	case errors.As(err, &ee):
@@ -113,20 +123,25 @@ func (q *request) explain(err error) error {
 		q.Container, q.Image, err, unread, q.Container, kind.advice())
 }
 
-// redact removes auth's secrets from msg, in case a registry echoes them.
-func redact(msg string, auth authn.Authenticator) string {
+// authSecrets are what auth sends, in every form a registry might echo.
+func authSecrets(auth authn.Authenticator) []string {
 	if auth == nil {
-		return msg
+		return nil
 	}
 	cfg, err := auth.Authorization()
 	if err != nil {
-		return msg
+		return nil
 	}
 	basic := ""
 	if cfg.Username != "" && cfg.Password != "" {
 		basic = base64.StdEncoding.EncodeToString([]byte(cfg.Username + ":" + cfg.Password))
 	}
-	for _, secret := range []string{basic, cfg.Auth, cfg.Password, cfg.IdentityToken, cfg.RegistryToken} {
+	return []string{basic, cfg.Auth, cfg.Password, cfg.IdentityToken, cfg.RegistryToken}
+}
+
+// redact removes secrets from msg, in case a registry echoes them.
+func redact(msg string, secrets []string) string {
+	for _, secret := range secrets {
 		if secret != "" {
 			msg = strings.ReplaceAll(msg, secret, "[redacted]")
 		}

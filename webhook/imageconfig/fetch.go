@@ -25,9 +25,10 @@ type fetched struct {
 	cmd    webhook.ImageCommand
 }
 
-// fetch reads q's image from one endpoint with one credential.
-func (r *Resolver) fetch(ctx context.Context, q *request, ep endpoint, auth authn.Authenticator) (fetched, error) {
-	puller, err := remote.NewPuller(remote.WithAuth(auth), remote.WithTransport(r.transport),
+// fetch reads q's image from one endpoint with one credential, through
+// sent, the transport of this attempt.
+func (r *Resolver) fetch(ctx context.Context, q *request, ep endpoint, auth authn.Authenticator, sent *sentCredentials) (fetched, error) {
+	puller, err := remote.NewPuller(remote.WithAuth(auth), remote.WithTransport(sent),
 		remote.WithRetryBackoff(retryBackoff), remote.WithUserAgent(userAgent))
 	if err != nil {
 		return fetched{}, err
@@ -69,7 +70,10 @@ func readConfig(ctx context.Context, puller *remote.Puller, ref name.Digest, pla
 		if err != nil {
 			return webhook.ImageCommand{}, err
 		}
-		if desc, err = puller.Get(ctx, ref.Context().Digest(child.String())); err != nil {
+		if child.Size > maxAnswerBytes {
+			return webhook.ImageCommand{}, &tooLargeError{what: fmt.Sprintf("the %s manifest %s that index %s names", platform, child.Digest, ref.DigestStr()), declared: child.Size}
+		}
+		if desc, err = puller.Get(ctx, ref.Context().Digest(child.Digest.String())); err != nil {
 			return webhook.ImageCommand{}, err
 		}
 		if desc.MediaType.IsIndex() {
@@ -80,6 +84,9 @@ func readConfig(ctx context.Context, puller *remote.Puller, ref name.Digest, pla
 	if err != nil {
 		return webhook.ImageCommand{}, err
 	}
+	if err := configSizeAllowed(img); err != nil {
+		return webhook.ImageCommand{}, err
+	}
 	cfg, err := img.ConfigFile()
 	if err != nil {
 		return webhook.ImageCommand{}, err
@@ -87,13 +94,26 @@ func readConfig(ctx context.Context, puller *remote.Puller, ref name.Digest, pla
 	return webhook.ImageCommand{Entrypoint: cfg.Config.Entrypoint, Cmd: cfg.Config.Cmd}, nil
 }
 
+// configSizeAllowed refuses, before fetching it, a config that img's
+// manifest declares larger than kvenv reads.
+func configSizeAllowed(img v1.Image) error {
+	m, err := img.Manifest()
+	if err != nil {
+		return err
+	}
+	if m.Config.Size > maxAnswerBytes {
+		return &tooLargeError{what: "the image config " + m.Config.Digest.String(), declared: m.Config.Size}
+	}
+	return nil
+}
+
 // childFor picks the index entry for platform. Variants and OS versions are
 // not compared: the pod's platform is OS and architecture only, and the
 // first matching entry is the one registries list as preferred.
-func childFor(index []byte, platform v1.Platform) (v1.Hash, error) {
+func childFor(index []byte, platform v1.Platform) (v1.Descriptor, error) {
 	im, err := v1.ParseIndexManifest(bytes.NewReader(index))
 	if err != nil {
-		return v1.Hash{}, err
+		return v1.Descriptor{}, err
 	}
 	var available []string
 	for _, m := range im.Manifests {
@@ -102,11 +122,11 @@ func childFor(index []byte, platform v1.Platform) (v1.Hash, error) {
 			continue
 		}
 		if p.OS == platform.OS && p.Architecture == platform.Architecture {
-			return m.Digest, nil
+			return m, nil
 		}
 		available = append(available, p.String())
 	}
-	return v1.Hash{}, &platformError{want: platform.String(), available: available}
+	return v1.Descriptor{}, &platformError{want: platform.String(), available: available}
 }
 
 // platformError: the image exists but not for the pod's platform.

@@ -50,14 +50,15 @@ func (r *Resolver) fromEndpoint(ctx context.Context, q *request, ep endpoint, cr
 		if !applies {
 			continue
 		}
+		sent := &sentCredentials{inner: r.transport}
 		if err == nil {
 			var got fetched
-			if got, err = r.fetch(ctx, q, ep, auth); err == nil {
+			if got, err = r.fetch(ctx, q, ep, auth, sent); err == nil {
 				r.remember(q, c.scope, got.digest, got.cmd)
 				return got.cmd, true
 			}
 		}
-		if f.add(ep, c, err, auth) != failDenied {
+		if f.add(ep, c, err, append(authSecrets(auth), sent.credentials()...)) != failDenied {
 			return webhook.ImageCommand{}, false
 		}
 	}

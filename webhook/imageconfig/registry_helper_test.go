@@ -35,7 +35,9 @@ type testRegistry struct {
 	echoCredentials bool              // 401 bodies repeat the credentials sent, as a careless registry might
 	hold            func(*http.Request)
 	lieAboutDigest  map[string]string // repository → digest its HEADs claim
-	registry        http.Handler
+	// front answers a request in the registry's place when it returns true.
+	front    func(http.ResponseWriter, *http.Request) bool
+	registry http.Handler
 
 	mu     sync.Mutex
 	counts map[string]int
@@ -77,6 +79,9 @@ func (tr *testRegistry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	tr.count(req)
 	if tr.hold != nil {
 		tr.hold(req)
+	}
+	if tr.front != nil && tr.front(w, req) {
+		return
 	}
 	switch {
 	case req.URL.Path == "/oauth2/token":
