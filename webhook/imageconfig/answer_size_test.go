@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -373,5 +374,27 @@ func TestLongRegistryErrorsAreCut(t *testing.T) {
 	}
 	if len(msg) > 2<<10 {
 		t.Errorf("denial is %d bytes for one attempt", len(msg))
+	}
+}
+
+// TestOrdinaryLookUpsReadWhileLargeAnswersHoldTheBound: the answers of a
+// pod whose registries trickle large manifests may hold the whole shared
+// bound; an ordinary image's few KiB are read all the same, so such a pod
+// cannot make unrelated pods' look-ups fail.
+func TestOrdinaryLookUpsReadWhileLargeAnswersHoldTheBound(t *testing.T) {
+	reg := startRegistry(t, authNone)
+	reg.push(t, "team/app:1", testImage(t, "linux", "amd64", []string{"/app"}, []string{"--serve"}))
+	r, _ := newResolver(t, Options{}, reg)
+	held := &r.transport.(*httpsOnly).held
+	if !held.take(maxAnswerBytesHeld) {
+		t.Fatal("the shared bound was not free at the start")
+	}
+	defer held.give(maxAnswerBytesHeld)
+	got, err := r.Resolve(context.Background(), imageRequest(reg.host+"/team/app:1"))
+	if err != nil {
+		t.Fatalf("an ordinary look-up failed while the bound was held: %v", err)
+	}
+	if !slices.Equal(got.Entrypoint, []string{"/app"}) {
+		t.Fatalf("entrypoint %q; want [/app]", got.Entrypoint)
 	}
 }

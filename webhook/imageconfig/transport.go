@@ -26,8 +26,14 @@ const maxAnswerBytes = 4 << 20
 // look-ups read at once. The admission handler looks a pod's containers up
 // in parallel and a pod may name dozens of images, each with an answer just
 // under maxAnswerBytes: 40 of them held 187 MiB of heap before this bound.
-// Real answers take a few KiB, so only large ones compete for it.
 const maxAnswerBytesHeld = 16 << 20
+
+// unheldAnswerBytes of every answer are read without counting against
+// maxAnswerBytesHeld. Real manifests, configs and tokens take a few KiB, so
+// only answers far larger than any image needs compete for the shared
+// bound: a pod whose registries trickle large answers can make other large
+// answers wait their turn, never an ordinary look-up fail.
+const unheldAnswerBytes = 256 << 10
 
 // maxErrorAnswerBytes bounds an error answer. kvenv keeps only its status
 // and error codes, which fit in far less; a longer answer is cut short, not
@@ -137,7 +143,8 @@ type cappedBody struct {
 	left  int64
 	what  string // the answer, for errors
 	held  *answerBudget
-	taken int64
+	read  int64 // bytes of the answer read so far
+	taken int64 // of them, those counted in held
 }
 
 func (b *cappedBody) Read(p []byte) (int, error) {
@@ -152,13 +159,22 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 		b.left = -1
 		return 0, &tooLargeError{what: b.what}
 	}
-	if !b.held.take(int64(n)) {
+	charge := b.overUnheld(int64(n))
+	if !b.held.take(charge) {
 		b.left = -1 // the reader gives up; nothing more of this answer is wanted
 		return 0, &busyError{what: b.what}
 	}
-	b.taken += int64(n)
+	b.taken += charge
+	b.read += int64(n)
 	b.left -= int64(n)
 	return n, err
+}
+
+// overUnheld is how much of the next n bytes lies past the answer's first
+// unheldAnswerBytes, which count against no shared bound.
+func (b *cappedBody) overUnheld(n int64) int64 {
+	free := max(unheldAnswerBytes-b.read, 0)
+	return max(n-free, 0)
 }
 
 func (b *cappedBody) Close() error {
