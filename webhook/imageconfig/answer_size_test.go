@@ -165,7 +165,10 @@ func TestOversizedAnswersAreRefusedWithoutReadingThem(t *testing.T) {
 }
 
 func TestLargeAnswersForManyContainersShareOneBound(t *testing.T) {
-	const containers = 40 // one pod may name that many images, all looked up at once
+	// One pod may name hundreds of images, all looked up at once; every
+	// answer's first unheldAnswerBytes are outside the shared bound, so only
+	// maxLookUpsAtOnce keeps 400 of them from holding 400 × 256 KiB.
+	const containers = 400
 	reg := startRegistry(t, authNone)
 	img := testImage(t, "linux", "amd64", []string{"/app"}, nil)
 	reg.push(t, "many/app:small", img)
@@ -176,7 +179,7 @@ func TestLargeAnswersForManyContainersShareOneBound(t *testing.T) {
 	big := newPadded(raw, padding)
 	arrived, allArrived := make(chan struct{}, containers), make(chan struct{})
 	go func() {
-		for range containers {
+		for range min(containers, maxLookUpsAtOnce) {
 			<-arrived
 		}
 		close(allArrived)
@@ -185,8 +188,12 @@ func TestLargeAnswersForManyContainersShareOneBound(t *testing.T) {
 		if !strings.HasPrefix(req.URL.Path, "/v2/many/image-") {
 			return false
 		}
-		// Every look-up reads at the same time, as a pod's containers' do.
-		arrived <- struct{}{}
+		// Every look-up let through reads at the same time, as a pod's
+		// containers' do.
+		select {
+		case arrived <- struct{}{}:
+		default: // all have arrived; later ones read at once
+		}
 		select {
 		case <-allArrived:
 		case <-time.After(3 * time.Second):
@@ -221,7 +228,8 @@ func TestLargeAnswersForManyContainersShareOneBound(t *testing.T) {
 	}
 	t.Logf("heap peaked at %d MiB; %d of %d look-ups were refused for want of memory", heap>>20, busy, containers)
 	// Each answer alone is cut at 4 MiB; 40 of them at once held over 200 MiB
-	// before they shared a bound, against the chart's 256Mi memory limit.
+	// before they shared a bound, and 400 over 300 MiB with only the shared
+	// bound, against the chart's 256Mi memory limit.
 	if heap > 128<<20 {
 		t.Errorf("%d look-ups at once took the heap to %d MiB", containers, heap>>20)
 	}
@@ -396,5 +404,25 @@ func TestOrdinaryLookUpsReadWhileLargeAnswersHoldTheBound(t *testing.T) {
 	}
 	if !slices.Equal(got.Entrypoint, []string{"/app"}) {
 		t.Fatalf("entrypoint %q; want [/app]", got.Entrypoint)
+	}
+}
+
+// TestLookUpsWaitForARegistrySlot: with maxLookUpsAtOnce look-ups talking to
+// registries, another waits for a slot within its own timeout, then fails
+// saying why, instead of adding its reads to theirs.
+func TestLookUpsWaitForARegistrySlot(t *testing.T) {
+	reg := startRegistry(t, authNone)
+	reg.push(t, "team/app:1", testImage(t, "linux", "amd64", []string{"/app"}, nil))
+	r, _ := newResolver(t, Options{LookupTimeout: 300 * time.Millisecond}, reg)
+	for range maxLookUpsAtOnce {
+		r.slots <- struct{}{}
+	}
+	_, err := r.Resolve(context.Background(), imageRequest(reg.host+"/team/app:1"))
+	if err == nil || !strings.Contains(err.Error(), "the most it reads at once") {
+		t.Fatalf("want a look-up that found no slot to fail saying so, got %v", err)
+	}
+	<-r.slots
+	if _, err := r.Resolve(context.Background(), imageRequest(reg.host+"/team/app:1")); err != nil {
+		t.Fatalf("with a slot free the look-up failed: %v", err)
 	}
 }

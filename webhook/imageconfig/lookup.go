@@ -3,6 +3,7 @@ package imageconfig
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -20,10 +21,35 @@ func (r *Resolver) lookup(ctx context.Context, q *request) (webhook.ImageCommand
 	if cmd, ok := r.cached(q, scopesOf(creds)); ok {
 		return cmd, nil
 	}
+	release, err := r.registrySlot(ctx)
+	if err != nil {
+		return webhook.ImageCommand{}, err
+	}
+	defer release()
 	start := time.Now()
 	cmd, err := r.fromRegistry(ctx, q, creds, notes)
 	r.metrics.observe(err, time.Since(start))
 	return cmd, err
+}
+
+// maxLookUpsAtOnce bounds the look-ups that talk to registries at once,
+// across all pods. Every answer's first unheldAnswerBytes are read outside
+// maxAnswerBytesHeld, so without this bound a pod naming hundreds of images
+// on a registry that trickles its answers would hold hundreds of those
+// (400 took the heap past the chart's 256Mi memory limit); with it, at most
+// 8 MiB. Others wait for a slot within their own look-up timeout.
+const maxLookUpsAtOnce = 32
+
+// registrySlot waits for one of maxLookUpsAtOnce, until ctx ends.
+func (r *Resolver) registrySlot(ctx context.Context) (release func(), err error) {
+	select {
+	case r.slots <- struct{}{}:
+		return func() { <-r.slots }, nil
+	case <-ctx.Done():
+		return nil, &lookupFailure{kind: failTimeout, attempts: []string{fmt.Sprintf(
+			"kvenv was reading %d images' registries already, the most it reads at once, until this look-up's %s ran out",
+			maxLookUpsAtOnce, r.opts.LookupTimeout)}}
+	}
 }
 
 // fromRegistry tries each endpoint (mirrors first) until one answers.

@@ -25,6 +25,7 @@ type Resolver struct {
 	access    *lru[accessKey, v1.Hash]
 	configs   *lru[configKey, webhook.ImageCommand]
 	flights   singleflight.Group
+	slots     chan struct{} // registrySlot
 	metrics   *metrics
 	now       func() time.Time // tests move the clock instead of sleeping
 	waiting   func()           // tests: called as a request starts waiting on a look-up
@@ -52,6 +53,7 @@ func New(opts Options) (*Resolver, error) {
 		opts:    opts,
 		access:  newLRU[accessKey, v1.Hash](opts.MaxEntries),
 		configs: newLRU[configKey, webhook.ImageCommand](opts.MaxEntries),
+		slots:   make(chan struct{}, maxLookUpsAtOnce),
 		now:     time.Now,
 	}
 	if r.insecure, err = hostSet(opts.InsecureHosts); err != nil {

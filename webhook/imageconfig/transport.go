@@ -29,10 +29,11 @@ const maxAnswerBytes = 4 << 20
 const maxAnswerBytesHeld = 16 << 20
 
 // unheldAnswerBytes of every answer are read without counting against
-// maxAnswerBytesHeld. Real manifests, configs and tokens take a few KiB, so
-// only answers far larger than any image needs compete for the shared
-// bound: a pod whose registries trickle large answers can make other large
-// answers wait their turn, never an ordinary look-up fail.
+// maxAnswerBytesHeld (maxLookUpsAtOnce bounds how many such reads there
+// are). Real manifests, configs and tokens take a few KiB, so only answers
+// far larger than an image needs compete for the shared bound: while a
+// pod's registries trickle large answers that hold it, another answer over
+// this size is refused (busyError), an ordinary one is read.
 const unheldAnswerBytes = 256 << 10
 
 // maxErrorAnswerBytes bounds an error answer. kvenv keeps only its status
