@@ -7,7 +7,10 @@
 # -n only says what would be built. Prints the cache's bin directory.
 #
 # Kubernetes and etcd are built inside the tools modules hack/tools/kube and
-# hack/tools/etcd, whose go.mod pins their versions: edit those to move.
+# hack/tools/etcd, whose go.mod pins their versions: edit those to move. Every
+# binary's cache mark is its version and a hash of what else builds it (build
+# flags and tags, cgo, the Go release, a tools module's go.mod and go.sum):
+# a change to any of them rebuilds what it builds, and nothing else.
 set -euo pipefail
 
 dry_run=
@@ -17,6 +20,10 @@ CONTAINERD_VERSION=v2.4.2
 RUNC_VERSION=v1.5.2
 CNI_VERSION=v1.10.0
 HELM_VERSION=v3.22.0
+CONTAINERD_TAGS="no_btrfs no_devmapper no_zfs"
+# runc needs cgo and libseccomp so that RuntimeDefault seccomp profiles apply.
+RUNC_TAGS=seccomp
+RUNC_CGO_ENABLED=1
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KVENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvenv}
@@ -26,8 +33,8 @@ export CGO_ENABLED=${CGO_ENABLED:-0}
 
 say() { echo "kvenv tools: $*" >&2; }
 
-# have NAME MARK: true when the cache holds NAME built as MARK (a version, or
-# for the tools modules a version and a key of the build's inputs) says.
+# have NAME MARK: true when the cache holds NAME built as MARK (its version
+# and build_key) says.
 have() { [ -x "$bin/$1" ] && [ "$(cat "$bin/.$1.version" 2>/dev/null)" = "$2" ]; }
 mark() { mkdir -p "$(dirname "$bin/.$1.version")"; echo "$2" >"$bin/.$1.version"; }
 
@@ -35,15 +42,13 @@ mark() { mkdir -p "$(dirname "$bin/.$1.version")"; echo "$2" >"$bin/.$1.version"
 # pins (its go.mod).
 module_version() { (cd "$here/tools/$1" && go list -m -f '{{.Version}}' "$2"); }
 
-# module_key DIR FLAGS...: a hash of all that a build inside the tools module
-# DIR depends on: its go.mod and go.sum, the build flags, cgo and the Go
-# release (go_release). Any change to one of them rebuilds; nothing else does.
-go_release=
-module_key() {
-  local dir=$1; shift
-  { cat "$here/tools/$dir/go.mod" "$here/tools/$dir/go.sum"
-    printf '%s\n' "$@" "CGO_ENABLED=$CGO_ENABLED" "$go_release"
-  } | sha256sum | cut -c1-16
+# build_key INPUT...: a hash of all that a build depends on besides its
+# version: what stdin holds (a tools module's go.mod and go.sum), INPUT (the
+# package and build flags), cgo and the Go release. Any change to one of them
+# rebuilds; nothing else does.
+go_release=$(go env GOVERSION)
+build_key() {
+  { cat; printf '%s\n' "$@" "CGO_ENABLED=$CGO_ENABLED" "$go_release"; } | sha256sum | cut -c1-16
 }
 
 # from_module DIR VERSION PKG NAME [LDFLAGS]: go build PKG inside the tools
@@ -51,8 +56,7 @@ module_key() {
 from_module() {
   local dir=$1 version=$2 pkg=$3 name=$4
   local flags=(-trimpath "-ldflags=-s ${5:-}")
-  [ -n "$go_release" ] || go_release=$(go env GOVERSION)
-  local key; key="$version+$(module_key "$dir" "${flags[@]}")"
+  local key; key="$version+$(cat "$here/tools/$dir/go.mod" "$here/tools/$dir/go.sum" | build_key "${flags[@]}")"
   have "$name" "$key" && return 0
   if [ -n "$dry_run" ]; then
     say "would build $name $key: go build ${flags[*]} $pkg (in hack/tools/$dir)"
@@ -76,21 +80,24 @@ kube() {
   from_module kube "$kube_version" "k8s.io/kubernetes/cmd/$1" "$1" "$kube_ldflags"
 }
 
-# installed PKG@VERSION NAME [TAGS]: go install a module that allows it.
+# installed PKG@VERSION NAME [TAGS]: go install a module that allows it,
+# unless the cache holds it built from the same inputs.
 installed() {
   local spec=$1 name=$2 tags=${3:-}
   local version=${spec##*@}
-  have "$name" "$version" && return 0
+  local flags=(-trimpath -ldflags=-s ${tags:+-tags "$tags"})
+  local key; key="$version+$(build_key "$spec" "${flags[@]}" </dev/null)"
+  have "$name" "$key" && return 0
   if [ -n "$dry_run" ]; then
-    say "would build $name $version: go install $spec"
+    say "would build $name $key: CGO_ENABLED=$CGO_ENABLED go install ${flags[*]} $spec"
     return 0
   fi
   say "building $name $version"
   local tmp; tmp=$(mktemp -d)
-  GOBIN=$tmp go install -trimpath -ldflags=-s ${tags:+-tags "$tags"} "$spec"
+  GOBIN=$tmp go install "${flags[@]}" "$spec"
   mv "$tmp/$(basename "${spec%@*}")" "$bin/$name"
   rm -rf "$tmp"
-  mark "$name" "$version"
+  mark "$name" "$key"
 }
 
 build_apiserver() {
@@ -105,16 +112,12 @@ build_cluster() {
     kube "$c"
   done
   for c in containerd containerd-shim-runc-v2 ctr; do
-    installed "github.com/containerd/containerd/v2/cmd/$c@$CONTAINERD_VERSION" "$c" "no_btrfs no_devmapper no_zfs"
+    installed "github.com/containerd/containerd/v2/cmd/$c@$CONTAINERD_VERSION" "$c" "$CONTAINERD_TAGS"
   done
-  # runc needs cgo and libseccomp so that RuntimeDefault seccomp profiles apply.
-  CGO_ENABLED=1 installed "github.com/opencontainers/runc@$RUNC_VERSION" runc seccomp
+  CGO_ENABLED=$RUNC_CGO_ENABLED installed "github.com/opencontainers/runc@$RUNC_VERSION" runc "$RUNC_TAGS"
   mkdir -p "$bin/cni"
   for p in main/bridge main/loopback ipam/host-local; do
-    local n; n=$(basename "$p")
-    if ! have "cni/$n" "$CNI_VERSION"; then
-      installed "github.com/containernetworking/plugins/plugins/$p@$CNI_VERSION" "cni/$n"
-    fi
+    installed "github.com/containernetworking/plugins/plugins/$p@$CNI_VERSION" "cni/$(basename "$p")"
   done
 }
 

@@ -4,9 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // hostDirs are the host directories that a cluster's components write to
@@ -90,9 +93,15 @@ type cniResult struct {
 func (h hostDirs) cniResultsOf(dir string) (files, sandboxes []string) {
 	entries, _ := os.ReadDir(h.cniResults)
 	for _, e := range entries {
+		// Only regular files are libcni's, and anything else could hang Stop
+		// and the reaping: a FIFO blocks the open, a link to a device reads
+		// without end. The entry's type is the link's, not its target's.
+		if !e.Type().IsRegular() {
+			continue
+		}
 		path := filepath.Join(h.cniResults, e.Name())
-		data, err := os.ReadFile(path)
-		if err != nil || !e.Type().IsRegular() {
+		data, err := readCNIResult(path)
+		if err != nil {
 			continue
 		}
 		var r cniResult
@@ -105,6 +114,31 @@ func (h hostDirs) cniResultsOf(dir string) (files, sandboxes []string) {
 		}
 	}
 	return files, sandboxes
+}
+
+// maxCNIResultBytes bounds what is read of a file in the CNI results
+// directory: libcni's results are a few KiB.
+const maxCNIResultBytes = 1 << 20
+
+var errNotCNIResult = errors.New("not a CNI result file")
+
+// readCNIResult reads the file at path if it is still a regular file of at
+// most maxCNIResultBytes: the entry may have been replaced since it was
+// listed, so the open neither follows a link nor waits for a FIFO's writer.
+func readCNIResult(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return nil, errNotCNIResult
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxCNIResultBytes+1))
+	if err == nil && len(data) > maxCNIResultBytes {
+		return nil, errNotCNIResult
+	}
+	return data, err
 }
 
 // shimSocketsOf lists the sockets in h.shimSockets of the shims that the

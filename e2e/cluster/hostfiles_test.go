@@ -3,8 +3,12 @@ package cluster
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestReapingRemovesOnlyTheClustersHostFiles lays out, in stand-ins for the
@@ -45,6 +49,77 @@ func TestReapingRemovesOnlyTheClustersHostFiles(t *testing.T) {
 		if _, err := os.Lstat(p); err != nil {
 			t.Errorf("%s, not the cluster's, was removed (%v)", p, err)
 		}
+	}
+}
+
+// TestCNIResultsOfSkipsWhatIsNotAResultFile: a FIFO in the CNI results
+// directory, or a link there to one, would block the open for ever (hanging
+// Stop and the reaping), and a file larger than any CNI result is not one;
+// all are skipped, promptly, and the cluster's result is still found. (A link
+// to /dev/zero would read without end too, but without the fix would eat the
+// machine's memory before the test could fail; a link to a FIFO shows the
+// same: links are not followed.)
+func TestCNIResultsOfSkipsWhatIsNotAResultFile(t *testing.T) {
+	root := t.TempDir()
+	host := hostDirs{cniResults: filepath.Join(root, "var/lib/cni/results")}
+	dir := filepath.Join(root, "work", "cluster-cni-results-test")
+	result := `{"containerId":"a1","netns":"` + filepath.Join(dir, "netns/cni-a1") + `"}`
+	want := mkfile(t, filepath.Join(host.cniResults, "kvenv-a1-eth0"), result)
+	mkfile(t, filepath.Join(host.cniResults, "kvenv-a2-eth0"), result+strings.Repeat(" ", maxCNIResultBytes))
+	mkfile(t, filepath.Join(root, "linked-result"), result)
+	mkfifo(t, filepath.Join(host.cniResults, "a-fifo"))
+	mkfifo(t, filepath.Join(root, "linked-fifo"))
+	for _, target := range []string{"linked-fifo", "linked-result"} {
+		if err := os.Symlink(filepath.Join(root, target), filepath.Join(host.cniResults, "link-to-"+target)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var files, sandboxes []string
+	returnsPromptly(t, "cniResultsOf", func() { files, sandboxes = host.cniResultsOf(dir) })
+	if !slices.Equal(files, []string{want}) || !slices.Equal(sandboxes, []string{"a1"}) {
+		t.Errorf("cniResultsOf = %v, sandboxes %v; want only %s, sandbox a1", files, sandboxes, want)
+	}
+}
+
+// TestReadCNIResultRefusesWhatIsNotARegularFile: an entry listed as a
+// regular file may be replaced before it is opened; the open itself neither
+// waits on a FIFO nor follows a link.
+func TestReadCNIResultRefusesWhatIsNotARegularFile(t *testing.T) {
+	root := t.TempDir()
+	fifo, link := filepath.Join(root, "fifo"), filepath.Join(root, "link")
+	mkfifo(t, fifo)
+	if err := os.Symlink(mkfile(t, filepath.Join(root, "result"), "{}"), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fifo, link} {
+		var err error
+		returnsPromptly(t, "readCNIResult("+path+")", func() { _, err = readCNIResult(path) })
+		if err == nil {
+			t.Errorf("readCNIResult(%s) read it; want it refused", path)
+		}
+	}
+}
+
+// returnsPromptly fails the test if f has not returned within a few
+// seconds, as it would not if it waited on a FIFO.
+func returnsPromptly(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { f(); close(done) }()
+	const bound = 5 * time.Second
+	select {
+	case <-done:
+	case <-time.After(bound):
+		t.Fatalf("%s has not returned after %v: it waits on a FIFO", what, bound)
+	}
+}
+
+func mkfifo(t *testing.T, path string) {
+	t.Helper()
+	mkdir(t, filepath.Dir(path))
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 

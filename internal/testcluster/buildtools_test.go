@@ -51,8 +51,14 @@ var wouldBuildLine = regexp.MustCompile(`(?m)^kvenv tools: would build (\S+) (\S
 // dryRun runs the script with -n against cache and returns what it would build.
 func dryRun(t *testing.T, hack, cache string, groups ...string) map[string]wouldBuild {
 	t.Helper()
+	return dryRunWith(t, hack, cache, nil, groups...)
+}
+
+// dryRunWith is dryRun with env added to (and overriding) the environment.
+func dryRunWith(t *testing.T, hack, cache string, env []string, groups ...string) map[string]wouldBuild {
+	t.Helper()
 	cmd := exec.Command("bash", append([]string{filepath.Join(hack, "build-tools.sh"), "-n"}, groups...)...)
-	cmd.Env = append(os.Environ(), "KVENV_CACHE="+cache, "CGO_ENABLED=0")
+	cmd.Env = append(append(os.Environ(), "KVENV_CACHE="+cache, "CGO_ENABLED=0"), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -155,6 +161,103 @@ func TestBuildToolsRebuildsOnlyWhatItsInputsChanged(t *testing.T) {
 			t.Errorf("after a change to %s, %s would be rebuilt too", c.file, c.kept)
 		}
 		if err := os.WriteFile(path, before, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBuildToolsRebuildsWhatItsTagsCgoOrGoReleaseChanged: every tool, not
+// only those of the tools modules, is keyed by how it is built, so a change
+// of a tool's build tags or cgo setting rebuilds it and nothing else (a runc
+// left built without seccomp would silently stop applying RuntimeDefault
+// profiles), and a new Go release rebuilds everything.
+func TestBuildToolsRebuildsWhatItsTagsCgoOrGoReleaseChanged(t *testing.T) {
+	hack, cache := toolsTree(t), t.TempDir()
+	all := dryRun(t, hack, cache, "cluster", "helm")
+	fillCache(t, cache, all)
+	if builds := dryRun(t, hack, cache, "cluster", "helm"); len(builds) > 0 {
+		t.Fatalf("a warm cache would still build %v", slices.Sorted(maps.Keys(builds)))
+	}
+	allBut := func(name string) []string {
+		return slices.DeleteFunc(slices.Sorted(maps.Keys(all)), func(n string) bool { return n == name })
+	}
+	script := filepath.Join(hack, "build-tools.sh")
+	changes := []struct {
+		what        string
+		old, new    string // an edit of the script, if any
+		env         []string
+		wantRebuilt []string
+	}{
+		{what: "containerd's tags", old: `CONTAINERD_TAGS="no_btrfs no_devmapper no_zfs"`, new: `CONTAINERD_TAGS="no_btrfs no_devmapper"`,
+			wantRebuilt: []string{"containerd", "containerd-shim-runc-v2", "ctr"}},
+		{what: "runc's tags", old: "RUNC_TAGS=seccomp\n", new: "RUNC_TAGS=\n", wantRebuilt: []string{"runc"}},
+		{what: "runc's cgo", old: "RUNC_CGO_ENABLED=1\n", new: "RUNC_CGO_ENABLED=0\n", wantRebuilt: []string{"runc"}},
+		{what: "CGO_ENABLED", env: []string{"CGO_ENABLED=1"}, wantRebuilt: allBut("runc")}, // runc always has cgo
+		{what: "the Go release", env: goReleasing(t, "go1.99.0"), wantRebuilt: slices.Sorted(maps.Keys(all))},
+	}
+	for _, c := range changes {
+		restore := func() {}
+		if c.old != "" {
+			restore = replaceIn(t, script, c.old, c.new)
+		}
+		builds := dryRunWith(t, hack, cache, c.env, "cluster", "helm")
+		if got := slices.Sorted(maps.Keys(builds)); !slices.Equal(got, c.wantRebuilt) {
+			t.Errorf("after a change of %s, would rebuild %v; want %v", c.what, got, c.wantRebuilt)
+		}
+		restore()
+	}
+}
+
+// TestBuildToolsRebuildsWhatAVersionAloneMarks: a mark of the version alone,
+// as the cache held before every build was keyed by its inputs, says nothing
+// of how the binary was built, so it is rebuilt.
+func TestBuildToolsRebuildsWhatAVersionAloneMarks(t *testing.T) {
+	hack, cache := toolsTree(t), t.TempDir()
+	all := dryRun(t, hack, cache, "cluster", "helm")
+	versionsOnly := map[string]wouldBuild{}
+	for name, b := range all {
+		versionsOnly[name] = wouldBuild{mark: strings.SplitN(b.mark, "+", 2)[0]}
+	}
+	fillCache(t, cache, versionsOnly)
+	if got, want := slices.Sorted(maps.Keys(dryRun(t, hack, cache, "cluster", "helm"))), slices.Sorted(maps.Keys(all)); !slices.Equal(got, want) {
+		t.Errorf("with marks of versions alone, would rebuild %v; want %v", got, want)
+	}
+}
+
+// goReleasing returns the environment under which the script's go reports
+// release as its version, and is otherwise the real go.
+func goReleasing(t *testing.T, release string) []string {
+	t.Helper()
+	realGo, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	wrapper := "#!/bin/sh\n" +
+		`if [ "$*" = "env GOVERSION" ]; then echo ` + release + "; exit; fi\n" +
+		`exec "` + realGo + `" "$@"` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "go"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH")}
+}
+
+// replaceIn replaces old, which must be there once, by new in the file at
+// path, and returns what restores it.
+func replaceIn(t *testing.T, path, old, new string) (restore func()) {
+	t.Helper()
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(before), old); n != 1 {
+		t.Fatalf("%s holds %q %d times, want once", path, old, n)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(before), old, new, 1)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if err := os.WriteFile(path, before, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
