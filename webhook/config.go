@@ -160,11 +160,11 @@ func negativeResource(list corev1.ResourceList, name corev1.ResourceName, kind, 
 		return nil
 	}
 	return fmt.Errorf("init container %s %s %s (%s, Helm value injector.resources.%ss.%s) is negative: set 0 or more, such as %s, or the API server rejects every pod kvenv injects",
-		name, kind, q.String(), flag, kind, name, example(name))
+		name, kind, q.String(), flag, kind, name, exampleInitResource(name))
 }
 
-// example is a sensible size for one init container resource.
-func example(name corev1.ResourceName) string {
+// exampleInitResource is a sensible size for one init container resource.
+func exampleInitResource(name corev1.ResourceName) string {
 	if name == corev1.ResourceCPU {
 		return "10m"
 	}

@@ -37,10 +37,12 @@ type sentInitContainersReview struct {
 }
 
 // decodeSentInitContainers reads the init containers out of a review body
-// that decoded already; only pods with init containers pay for it.
+// that decoded already; only pods with init containers pay for it. Unlike
+// reviewDecoding, it refuses a repeated name anywhere in the body
+// (jsontext.ErrDuplicateName): decodePodReview then keeps the typed ones.
 func decodeSentInitContainers(body []byte) (sentContainers, error) {
 	var review sentInitContainersReview
-	if err := jsonv2.Unmarshal(body, &review, reviewDecoding); err != nil {
+	if err := jsonv2.Unmarshal(body, &review); err != nil {
 		return nil, err
 	}
 	sent := make(sentContainers, len(review.Request.Object.Spec.InitContainers))

@@ -28,7 +28,9 @@ const maxReviewBytes = 7 << 20
 // later value replaces or merges into an earlier one as encoding/json
 // would): tracking every object's names to refuse them was a quarter of
 // the decode, and an API server never sends them (it encodes the object
-// it holds). Every decode of a review body uses it, so all read one pod.
+// it holds). decodePodReview uses it; decodeSentInitContainers refuses
+// repeated names instead, so its copies exist only for a body without
+// them, which both read as one pod.
 var reviewDecoding = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsonv1.MergeWithLegacySemantics(true))
 
 // podReview is the AdmissionReview the API server sends for a pod, decoded
@@ -181,12 +183,12 @@ func decodePodReview(body []byte, review *podReview) error {
 	// A review that repeats a name (no API server sends one) keeps its init
 	// containers as typed: the typed pod merges a repeated list into the
 	// first as Kubernetes does, and copies as sent would disagree with it.
-	// The check costs a pass over the body, for pods with init containers
-	// only.
-	if !jsontext.Value(body).IsValid() {
+	// decodeSentInitContainers refuses repeated names, so finding them
+	// costs no pass of its own.
+	sent, err := decodeSentInitContainers(body)
+	if errors.Is(err, jsontext.ErrDuplicateName) {
 		return nil
 	}
-	var err error
-	req.sentInitContainers, err = decodeSentInitContainers(body)
+	req.sentInitContainers = sent
 	return err
 }

@@ -33,9 +33,9 @@ func describe(err error, secrets []string) string {
 	var te *transport.Error
 	switch { // kvenv's own errors without the *url.Error around them, which repeats the URL
 	case errors.As(err, &tl):
-		return clean(tl.Error(), secrets, maxDetailBytes)
+		err = tl
 	case errors.As(err, &be):
-		return clean(be.Error(), secrets, maxDetailBytes)
+		err = be
 	case errors.As(err, &te):
 		return registryAnswer(te, secrets)
 	}
