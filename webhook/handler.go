@@ -104,15 +104,26 @@ func (h *Handler) gatherInputs(ctx context.Context, pod *corev1.Pod) (Inputs, er
 	return in, err
 }
 
-// resolveImages looks the images up in parallel: each look-up has its own
-// timeout, and in sequence two slow registries would outlast the API
-// server's webhook timeout.
+// maxLookUpsPerPod bounds one pod's image look-ups in flight. The registry
+// client talks to registries for a few dozen look-ups at once across all
+// pods (imageconfig); a pod naming hundreds of images must not take every
+// one of those from the others.
+const maxLookUpsPerPod = 8
+
+// resolveImages looks the images up in parallel, up to maxLookUpsPerPod at
+// a time: each look-up has its own timeout, and in sequence two slow
+// registries would outlast the API server's webhook timeout.
 func (h *Handler) resolveImages(ctx context.Context, requests []ImageRequest) (map[string]ImageCommand, error) {
 	cmds := make([]ImageCommand, len(requests))
 	errs := make([]error, len(requests))
 	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxLookUpsPerPod)
 	for i, r := range requests {
-		wg.Go(func() { cmds[i], errs[i] = h.resolveRecovering(ctx, r) })
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			cmds[i], errs[i] = h.resolveRecovering(ctx, r)
+		})
 	}
 	wg.Wait()
 	images := make(map[string]ImageCommand, len(requests))
