@@ -63,6 +63,8 @@ var references = map[string][]reference{
 	"docker": {
 		{path: "image inspect", flags: []string{"--format", "-f", "--platform"}, args: true,
 			doc: "https://docs.docker.com/reference/cli/docker/image/inspect/"},
+		{path: "run", flags: []string{"--rm", "--interactive", "-i", "--volume", "-v", "--workdir", "-w"}, args: true,
+			doc: "https://docs.docker.com/reference/cli/docker/container/run/"},
 	},
 	"curl": {
 		{path: "", flags: []string{"--header", "-H", "--request", "-X", "--data", "-d", "--silent", "-s", "--fail", "-f"}, args: true,

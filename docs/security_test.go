@@ -86,6 +86,7 @@ func TestPagesNameTheChartSettingsThatChangeKvenvsRights(t *testing.T) {
 	for page, settings := range map[string][]string{
 		security:   {"imagePullSecrets.read", "registry.azureIdentity", "shutdownDelay"},
 		quickstart: {"registry.azureIdentity"},
+		readme:     {"registry.azureIdentity", "imagePullSecrets.read"},
 	} {
 		text, err := os.ReadFile(page)
 		if err != nil {
