@@ -69,7 +69,7 @@ func pointLiveAtLoopback(t *testing.T, c *cluster, name, url string) {
 // render line names the injector image, without which render refuses to run.
 func checkNotes(t *testing.T, notes string) {
 	t.Helper()
-	for _, step := range []string{"kubectl label namespace my-app kvenv.io/injection=enabled", "kvenv.io/vault:", "kvenv.io/env.", "kvenv-webhook render -f deployment.yaml --injector-image ghcr.io/kvenv/kvenv:"} {
+	for _, step := range []string{"kubectl label namespace my-app kvenv.io/injection=enabled", "kvenv.io/vault:", "kvenv.io/env.", "kvenv-webhook render -f deployment.yaml \\\n       --injector-image=ghcr.io/kvenv/kvenv:"} {
 		if !strings.Contains(notes, step) {
 			t.Errorf("NOTES lack %q:\n%s", step, notes)
 		}

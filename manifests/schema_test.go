@@ -32,6 +32,15 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"injector.resources.limits.memory=-64Mi", "- at '/injector/resources/limits/memory': '-64Mi' does not match pattern"},
 		{"injector.volumeSizeLimit=-8Mi", "- at '/injector/volumeSizeLimit': '-8Mi' does not match pattern"},
 		{"--set-json=resources.requests.cpu=-0.5", "- at '/resources/requests/cpu': minimum: got -0.5, want 0"},
+		// Suffixes are case-sensitive and a number has one point: kvenv-webhook
+		// cannot parse these and would exit at start, after the install succeeded.
+		{"injector.resources.requests.memory=16mi", "- at '/injector/resources/requests/memory': '16mi' does not match pattern"},
+		{"injector.volumeSizeLimit=8ki", "- at '/injector/volumeSizeLimit': '8ki' does not match pattern"},
+		{"injector.resources.limits.cpu=1.2.3", "- at '/injector/resources/limits/cpu': '1.2.3' does not match pattern"},
+		{"injector.resources.limits.memory=1.5.5Gi", "- at '/injector/resources/limits/memory': '1.5.5Gi' does not match pattern"},
+		{"injector.resources.requests.cpu=Mi", "- at '/injector/resources/requests/cpu': 'Mi' does not match pattern"},
+		{"--set-string=injector.resources.requests.cpu=.", "- at '/injector/resources/requests/cpu': '.' does not match pattern"},
+		{"--set-string=injector.fetchTimeout=2", "- at '/injector/fetchTimeout': '2' does not match pattern"},
 	}
 	for _, c := range cases {
 		t.Run(c.set, func(t *testing.T) {
@@ -47,7 +56,12 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 }
 
 func TestSchemaAcceptsQuantities(t *testing.T) {
-	for _, set := range []string{"injector.resources.requests.cpu=0", "injector.resources.requests.cpu=+5m", "injector.resources.limits.memory=1e3", "resources.requests.cpu=0.5"} {
+	for _, set := range []string{
+		"injector.resources.requests.cpu=0", "injector.resources.requests.cpu=10m", "injector.resources.requests.cpu=+5m",
+		"injector.resources.limits.memory=1e3", "resources.requests.cpu=0.5", "--set-string=injector.resources.requests.cpu=1.5",
+		"--set-string=injector.resources.requests.cpu=.5", "injector.resources.requests.memory=16Mi", "injector.volumeSizeLimit=8Ki",
+		"injector.resources.limits.memory=1E3", "injector.resources.limits.memory=1Ei", "injector.resources.limits.cpu=1.",
+	} {
 		if _, err := helm(t, templateArgs("kvenv", "kvenv", set)...); err != nil {
 			t.Errorf("helm template --set %s: %v", set, err)
 		}

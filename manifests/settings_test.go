@@ -33,6 +33,7 @@ var settingsSet = []string{
 	"azure.authorityHost=https://login.chinacloudapi.cn",
 	"azure.disableInstanceDiscovery=true",
 	"--set-file=azure.caBundle=testdata/extra-ca.pem",
+	"--set-file=registry.caBundle=testdata/extra-ca.pem",
 	"allowedVaults={team-a,team-b.vault.azure.cn}",
 	"log.level=debug",
 	"metrics.enabled=false",
@@ -50,7 +51,7 @@ func checkSettings(t *testing.T, r rendered) {
 		"disable-instance-discovery": "true", "ca-bundle-file": "/etc/kvenv/ca/ca-bundle.pem",
 		"allowed-vaults": "team-a,team-b.vault.azure.cn", "zap-log-level": "debug",
 		"metrics-bind-address": "0", "tls-min-version": "1.3", "tls-cert-validity": "720h",
-		"registry-lookup-timeout": "3s",
+		"registry-lookup-timeout": "3s", "registry-ca-bundle-file": "/etc/kvenv/ca/registry-ca-bundle.pem",
 	}
 	got := args(t, d)
 	for k, v := range want {
@@ -59,6 +60,7 @@ func checkSettings(t *testing.T, r rendered) {
 		}
 	}
 	checkCABundleMounted(t, r, d, got["ca-bundle-file"])
+	checkCABundleMounted(t, r, d, got["registry-ca-bundle-file"])
 	w := webhookConfig(t, r).Webhooks[0]
 	if *w.FailurePolicy != admissionv1.Ignore || *w.TimeoutSeconds != 5 {
 		t.Errorf("failurePolicy %s timeoutSeconds %d, want Ignore and 5", *w.FailurePolicy, *w.TimeoutSeconds)
@@ -76,7 +78,8 @@ func checkSettings(t *testing.T, r rendered) {
 	}
 }
 
-// checkCABundleMounted: the file --ca-bundle-file names holds the given PEM.
+// checkCABundleMounted: the file a CA bundle flag (--ca-bundle-file,
+// --registry-ca-bundle-file) names holds the given PEM.
 func checkCABundleMounted(t *testing.T, r rendered, d *appsv1.Deployment, file string) {
 	t.Helper()
 	pem, err := os.ReadFile("testdata/extra-ca.pem")
@@ -87,7 +90,7 @@ func checkCABundleMounted(t *testing.T, r rendered, d *appsv1.Deployment, file s
 	r.one(t, "ConfigMap", cm)
 	v := certVolume(t, d, path.Dir(file))
 	if v.ConfigMap == nil || v.ConfigMap.Name != cm.Name || cm.Data[path.Base(file)] != string(pem) {
-		t.Fatalf("--ca-bundle-file %s is not the given PEM from ConfigMap %s: %+v", file, cm.Name, v.VolumeSource)
+		t.Fatalf("CA bundle file %s is not the given PEM from ConfigMap %s: %+v", file, cm.Name, v.VolumeSource)
 	}
 	if d.Spec.Template.Annotations["checksum/ca-bundle"] == "" {
 		t.Error("a CA bundle change must roll the webhook: want a checksum/ca-bundle pod annotation")

@@ -37,6 +37,23 @@ type Handler struct {
 	Images     ImageResolver // nil: containers without `command` are denied with advice
 	Metrics    *Metrics      // nil: no metrics
 	Log        logr.Logger   // unset: controller-runtime's logger, named "admission"
+	// ImagesDeadline bounds all of one pod's image look-ups together: the
+	// registry look-up timeout (--registry-lookup-timeout). Zero:
+	// DefaultImagesDeadline.
+	ImagesDeadline time.Duration
+}
+
+// DefaultImagesDeadline is the registry's default look-up timeout
+// (imageconfig.DefaultLookupTimeout, which imports this package): half of
+// the webhook's 10s timeoutSeconds, so that kvenv's denial, not the API
+// server's timeout, answers a pod whose registries are slow.
+const DefaultImagesDeadline = 5 * time.Second
+
+func (h *Handler) imagesDeadline() time.Duration {
+	if h.ImagesDeadline > 0 {
+		return h.ImagesDeadline
+	}
+	return DefaultImagesDeadline
 }
 
 // admit is one pod's admission, timed, counted and logged by its result.
@@ -111,15 +128,21 @@ func (h *Handler) gatherInputs(ctx context.Context, pod *corev1.Pod) (Inputs, er
 const maxLookUpsPerPod = 8
 
 // resolveImages looks the images up in parallel, up to maxLookUpsPerPod at
-// a time: each look-up has its own timeout, and in sequence two slow
-// registries would outlast the API server's webhook timeout.
+// a time, all within one deadline: each look-up has its own timeout, and
+// in waves (or in sequence) slow registries would outlast the API server's
+// webhook timeout. Images that never got a slot within it are denied.
 func (h *Handler) resolveImages(ctx context.Context, requests []ImageRequest) (map[string]ImageCommand, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.imagesDeadline())
+	defer cancel()
 	cmds := make([]ImageCommand, len(requests))
 	errs := make([]error, len(requests))
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, maxLookUpsPerPod)
 	for i, r := range requests {
-		slots <- struct{}{}
+		if !waitForSlot(ctx, slots) {
+			errs[i] = h.notLookedUp(r)
+			continue
+		}
 		wg.Go(func() {
 			defer func() { <-slots }()
 			cmds[i], errs[i] = h.resolveRecovering(ctx, r)
@@ -143,6 +166,27 @@ func (h *Handler) resolveImages(ctx context.Context, requests []ImageRequest) (m
 		return nil, &Denial{Problems: denials}
 	}
 	return images, nil
+}
+
+// waitForSlot takes one of slots unless ctx ends first.
+func waitForSlot(ctx context.Context, slots chan struct{}) bool {
+	if ctx.Err() != nil {
+		return false // select would pick a free slot half the time
+	}
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// notLookedUp is the denial of an image whose look-up never started before
+// the pod's images deadline.
+func (h *Handler) notLookedUp(r ImageRequest) error {
+	return fmt.Errorf("container %q: the ENTRYPOINT/CMD of image %q was not looked up: the pod names too many images "+
+		"without `command` to look them all up within %v (%d at a time); to fix, set `command` in the pod spec for container %q",
+		r.Container, r.Image, h.imagesDeadline(), maxLookUpsPerPod, r.Container)
 }
 
 // internalError is kvenv's own failure, answered as an error (the API

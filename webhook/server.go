@@ -36,6 +36,9 @@ type ServerOptions struct {
 	ProbeAddr     string // /healthz and /readyz
 	Config        Config
 	Images        ImageResolver
+	// ImagesDeadline bounds all of one pod's image look-ups together (the
+	// registry look-up timeout); zero: DefaultImagesDeadline.
+	ImagesDeadline time.Duration
 	// Registerer receives kvenv's metrics; controller-runtime's registry
 	// (served on MetricsAddr) when nil.
 	Registerer prometheus.Registerer
@@ -94,8 +97,11 @@ func NewManager(rc *rest.Config, opts ServerOptions) (manager.Manager, error) {
 		Config:     opts.Config,
 		Namespaces: &cachedNamespaces{cached: mgr.GetClient(), live: mgr.GetAPIReader(), synced: namespaces.isSynced, timeout: NamespaceLookupTimeout},
 		Images:     opts.Images,
-		Metrics:    NewMetrics(registerer(opts.Registerer)),
-		Log:        log.Log.WithName("admission"), // once, not per admission
+		// One look-up's timeout for all of them: the chart keeps it inside
+		// the webhook's timeoutSeconds (_checks.tpl).
+		ImagesDeadline: opts.ImagesDeadline,
+		Metrics:        NewMetrics(registerer(opts.Registerer)),
+		Log:            log.Log.WithName("admission"), // once, not per admission
 	}
 	// The manager starts the webhook server only once GetWebhookServer is called.
 	mgr.GetWebhookServer().Register(MutatePath, handler)

@@ -90,6 +90,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveSettings, error) {
 		return nil, err
 	}
 	s.opts.CertDir = s.tls.certDir
+	// A pod's look-ups together get one look-up's timeout, which the chart
+	// keeps inside the webhook's timeoutSeconds.
+	s.opts.ImagesDeadline = s.registry.opts.LookupTimeout
 	return s, nil
 }
 

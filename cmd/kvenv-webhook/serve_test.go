@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // parseServe parses serve's flags with the required injector image first.
@@ -83,5 +84,18 @@ func TestServeNamesTheRegistryFlagToFix(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A pod's image look-ups together get one look-up's timeout: the handler's
+// deadline follows --registry-lookup-timeout, which the chart keeps inside
+// the webhook's timeoutSeconds.
+func TestServeGivesThePodsLookUpsTheLookUpTimeout(t *testing.T) {
+	s, err := parseServe(t, "--registry-lookup-timeout=7s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.opts.ImagesDeadline != 7*time.Second {
+		t.Fatalf("the pod's look-ups get %v; want the look-up timeout, 7s", s.opts.ImagesDeadline)
 	}
 }

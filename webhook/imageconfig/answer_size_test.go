@@ -201,7 +201,9 @@ func TestLargeAnswersForManyContainersShareOneBound(t *testing.T) {
 		big.serve(w, req, types.DockerManifestSchema2, false)
 		return true
 	}
-	r, _ := newResolver(t, Options{}, reg)
+	// The longest look-up timeout: on a loaded machine 400 look-ups through
+	// 32 slots must not time out before the bound is what refuses them.
+	r, _ := newResolver(t, Options{LookupTimeout: MaxLookupTimeout}, reg)
 
 	peak := watchHeap(t)
 	errs := make([]error, containers)

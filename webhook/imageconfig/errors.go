@@ -48,6 +48,12 @@ type lookupFailure struct {
 	kind     failureKind
 	attempts []string // endpoint, credential and the registry's answer
 	notes    []string // pull secrets that could not be used, and why
+
+	// An ACR refused anonymous access and kvenv's identity was never
+	// offered to one: without the chart's registry.azureIdentity there is
+	// no identity to grant AcrPull to, so the advice must say to enable it.
+	acrRefusedAnonymous bool
+	acrIdentityTried    bool
 }
 
 func (f *lookupFailure) Error() string {
@@ -63,9 +69,44 @@ func (f *lookupFailure) Error() string {
 func (f *lookupFailure) add(ep endpoint, c credential, err error, secrets []string) failureKind {
 	kind := classify(err)
 	f.kind = max(f.kind, kind)
+	f.noteACR(ep, c, kind)
 	f.attempts = append(f.attempts, fmt.Sprintf("%s with %s: %s", ep.host, c.label, describe(err, secrets)))
 	return kind
 }
+
+// noteACR records what the advice needs to know about ACR attempts. On an
+// ACR, kvenv's identity, when configured, comes before anonymous access, so
+// an anonymous refusal with no identity attempt means there is none.
+func (f *lookupFailure) noteACR(ep endpoint, c credential, kind failureKind) {
+	if !isAzureContainerRegistry(ep.host) {
+		return
+	}
+	if c.acr {
+		f.acrIdentityTried = true
+	}
+	if c.keychain == nil && !c.acr && kind == failDenied {
+		f.acrRefusedAnonymous = true
+	}
+}
+
+// needsACRIdentity says whether the advice must ask for kvenv's Azure
+// identity to be enabled before AcrPull on it can help.
+func (f *lookupFailure) needsACRIdentity() bool {
+	return f.kind == failDenied && f.acrRefusedAnonymous && !f.acrIdentityTried
+}
+
+// isAzureContainerRegistry: host is in one of the ACR domains kvenv knows
+// without configuration (hosts added by --registry-acr-hosts need the
+// identity, which then advises for itself).
+func isAzureContainerRegistry(host string) bool {
+	return (&acrExchange{}).handles(host)
+}
+
+// enableACRIdentityAdvice is the denial advice for an ACR when kvenv runs
+// without an Azure identity.
+const enableACRIdentityAdvice = "grant pull access: name a pull secret for this registry in the pod's or its service account's imagePullSecrets " +
+	"(kvenv reads them when the chart's pull-secret reading is enabled), or, since this is an Azure Container Registry, " +
+	"enable the chart's registry.azureIdentity (kvenv-webhook --registry-azure-identity) and give kvenv's identity the AcrPull role on it"
 
 func (f *lookupFailure) timedOut(limit time.Duration) {
 	f.kind = failTimeout
@@ -109,10 +150,13 @@ func statusKind(status int) failureKind {
 // explain words a failure for q's container: what failed, the registry's
 // answer, and what to do.
 func (q *request) explain(err error) error {
-	kind := failOther
+	advice := failOther.advice()
 	var f *lookupFailure
 	if errors.As(err, &f) {
-		kind = f.kind
+		advice = f.kind.advice()
+		if f.needsACRIdentity() {
+			advice = enableACRIdentityAdvice
+		}
 	}
 	unread := ""
 	if !q.readsSecrets && len(q.PullSecrets) > 0 {
@@ -120,7 +164,7 @@ func (q *request) explain(err error) error {
 	}
 	return fmt.Errorf("container %q: cannot read the ENTRYPOINT/CMD of image %q (needed because the container sets no command): %w%s; "+
 		"to fix, set `command` in the pod spec for container %q, or %s",
-		q.Container, q.Image, err, unread, q.Container, kind.advice())
+		q.Container, q.Image, err, unread, q.Container, advice)
 }
 
 // authSecrets are what auth sends, in every form a registry might echo.

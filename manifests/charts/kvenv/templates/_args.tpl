@@ -25,23 +25,7 @@ needs quoting.
 {{- $a = append $a (printf "--tls-cert-validity=%s" $s.certValidity) -}}
 {{- $a = append $a (printf "--tls-check-interval=%s" $s.checkInterval) -}}
 {{- end -}}
-{{- $i := $v.injector -}}
-{{- $a = append $a (printf "--injector-image=%s" (include "kvenv.injectorImage" .)) -}}
-{{- $a = append $a (printf "--injector-pull-policy=%s" $i.pullPolicy) -}}
-{{- $a = append $a (printf "--init-cpu-request=%v" (dig "requests" "cpu" "" $i.resources)) -}}
-{{- $a = append $a (printf "--init-memory-request=%v" (dig "requests" "memory" "" $i.resources)) -}}
-{{- $a = append $a (printf "--init-cpu-limit=%v" (dig "limits" "cpu" "" $i.resources)) -}}
-{{- $a = append $a (printf "--init-memory-limit=%v" (dig "limits" "memory" "" $i.resources)) -}}
-{{- $a = append $a (printf "--volume-size-limit=%v" $i.volumeSizeLimit) -}}
-{{- $a = append $a (printf "--fetch-timeout=%s" $i.fetchTimeout) -}}
-{{- $a = append $a (printf "--max-references=%d" (int $i.maxReferences)) -}}
-{{- $a = append $a (printf "--default-platform=%s" $i.defaultPlatform) -}}
-{{- $z := $v.azure -}}
-{{- $a = append $a (printf "--vault-dns-suffix=%s" $z.vaultDnsSuffix) -}}
-{{- with $z.authorityHost }}{{ $a = append $a (printf "--authority-host=%s" .) }}{{ end -}}
-{{- if $z.disableInstanceDiscovery }}{{ $a = append $a "--disable-instance-discovery" }}{{ end -}}
-{{- if $z.caBundle }}{{ $a = append $a (printf "--ca-bundle-file=%s/ca-bundle.pem" (include "kvenv.caBundleDir" .)) }}{{ end -}}
-{{- with $v.allowedVaults }}{{ $a = append $a (printf "--allowed-vaults=%s" (join "," .)) }}{{ end -}}
+{{- $a = concat $a (include "kvenv.configArgs" (dict "root" . "caBundleFile" (printf "%s/ca-bundle.pem" (include "kvenv.caBundleDir" .))) | fromJsonArray) -}}
 {{- $r := $v.registry -}}
 {{- $a = append $a (printf "--registry-tag-ttl=%s" $r.tagTTL) -}}
 {{- $a = append $a (printf "--registry-cache-entries=%d" (int $r.cacheEntries)) -}}
@@ -49,8 +33,41 @@ needs quoting.
 {{- $a = append $a (printf "--registry-lookup-timeout=%s" $r.lookupTimeout) -}}
 {{- range $host, $mirrors := $r.mirrors }}{{ $a = append $a (printf "--registry-mirror=%s=%s" $host (join "," $mirrors)) }}{{ end -}}
 {{- with $r.insecureHosts }}{{ $a = append $a (printf "--registry-insecure-hosts=%s" (join "," .)) }}{{ end -}}
+{{- if $r.caBundle }}{{ $a = append $a (printf "--registry-ca-bundle-file=%s/registry-ca-bundle.pem" (include "kvenv.caBundleDir" .)) }}{{ end -}}
 {{- if $r.azureIdentity }}{{ $a = append $a "--registry-azure-identity" }}{{ end -}}
 {{- with $r.acrHosts }}{{ $a = append $a (printf "--registry-acr-hosts=%s" (join "," .)) }}{{ end -}}
 {{- if $v.imagePullSecrets.read }}{{ $a = append $a "--registry-read-pull-secrets" }}{{ end -}}
 {{- toYaml $a -}}
+{{- end -}}
+
+{{/*
+The flags `kvenv-webhook serve` shares with `kvenv-webhook render`
+(cmd/kvenv-webhook/config_flags.go), as a JSON list: the container's
+arguments and the render line of NOTES.txt both take them from here, so
+render shows what this install's webhook does. caBundleFile is where
+--ca-bundle-file finds azure.caBundle: the mount in the pod, a local file
+for render. Takes a dict: root (the chart's context) and caBundleFile.
+*/}}
+{{- define "kvenv.configArgs" -}}
+{{- $v := .root.Values -}}
+{{- $a := list -}}
+{{- $i := $v.injector -}}
+{{- $a = append $a (printf "--injector-image=%s" (include "kvenv.injectorImage" .root)) -}}
+{{- $a = append $a (printf "--injector-pull-policy=%s" $i.pullPolicy) -}}
+{{- $a = append $a (printf "--init-cpu-request=%v" (dig "requests" "cpu" "" $i.resources)) -}}
+{{- $a = append $a (printf "--init-memory-request=%v" (dig "requests" "memory" "" $i.resources)) -}}
+{{- $a = append $a (printf "--init-cpu-limit=%v" (dig "limits" "cpu" "" $i.resources)) -}}
+{{- $a = append $a (printf "--init-memory-limit=%v" (dig "limits" "memory" "" $i.resources)) -}}
+{{- $a = append $a (printf "--volume-size-limit=%v" $i.volumeSizeLimit) -}}
+{{- include "kvenv.checkFetchTimeout" .root -}}
+{{- $a = append $a (printf "--fetch-timeout=%s" $i.fetchTimeout) -}}
+{{- $a = append $a (printf "--max-references=%d" (int $i.maxReferences)) -}}
+{{- $a = append $a (printf "--default-platform=%s" $i.defaultPlatform) -}}
+{{- $z := $v.azure -}}
+{{- $a = append $a (printf "--vault-dns-suffix=%s" $z.vaultDnsSuffix) -}}
+{{- with $z.authorityHost }}{{ $a = append $a (printf "--authority-host=%s" .) }}{{ end -}}
+{{- if $z.disableInstanceDiscovery }}{{ $a = append $a "--disable-instance-discovery" }}{{ end -}}
+{{- if $z.caBundle }}{{ $a = append $a (printf "--ca-bundle-file=%s" $.caBundleFile) }}{{ end -}}
+{{- with $v.allowedVaults }}{{ $a = append $a (printf "--allowed-vaults=%s" (join "," .)) }}{{ end -}}
+{{- toJson $a -}}
 {{- end -}}

@@ -31,3 +31,17 @@ kvenv-webhook itself takes at most 8s; 0 means its default, 5s.
 {{- fail (printf "registry.lookupTimeout (%s) is above 8s, the most kvenv-webhook accepts (--registry-lookup-timeout); lower it" $given) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+kvenv-webhook refuses a fetch timeout that is not positive and exits at
+start, after the install has succeeded: refuse it here instead. The schema
+already limits the value to Go duration syntax; above Go's largest duration
+(about 2562047h) the binary cannot parse it either.
+*/}}
+{{- define "kvenv.checkFetchTimeout" -}}
+{{- $given := .Values.injector.fetchTimeout -}}
+{{- $seconds := include "kvenv.durationSeconds" $given | float64 -}}
+{{- if or (le $seconds 0.0) (gt $seconds 9223372036.0) -}}
+{{- fail (printf "injector.fetchTimeout (%s) must be a positive duration of at most 2562047h, such as the default 2m: kvenv-webhook refuses --fetch-timeout otherwise and does not start" $given) -}}
+{{- end -}}
+{{- end -}}

@@ -95,6 +95,15 @@ app.kubernetes.io/component: webhook
 {{- define "kvenv.certDir" -}}/tls{{- end -}}
 {{- define "kvenv.caBundleDir" -}}/etc/kvenv/ca{{- end -}}
 
+{{/* Every CA bundle value, one after the other; empty when none is set, so
+that it both decides whether the ConfigMap is rendered and mounted, and
+gives the checksum that rolls the webhook when one changes (it reads the
+files once, at start). */}}
+{{- define "kvenv.caBundles" -}}
+{{- with .Values.azure.caBundle }}azure.caBundle:{{ . }}{{ end -}}
+{{- with .Values.registry.caBundle }}registry.caBundle:{{ . }}{{ end -}}
+{{- end -}}
+
 {{/*
 "true" when the PodDisruptionBudget is rendered: enabled, and replicaCount
 above the pods it keeps, so that a drain can still evict one replica. A
@@ -112,4 +121,14 @@ controller counts it: of replicaCount, rounded up.
 {{- $kept = int $pdb.minAvailable -}}
 {{- end -}}
 {{- if and $pdb.enabled (gt $replicas (int $kept)) }}true{{ end -}}
+{{- end -}}
+
+{{/* A word a POSIX shell reads back unchanged: as it is when it holds only
+safe characters, else single-quoted (a quote inside as '\''). */}}
+{{- define "kvenv.shellWord" -}}
+{{- if regexMatch "^[A-Za-z0-9_./:=,@+%-]+$" . -}}
+{{- . -}}
+{{- else -}}
+{{- printf "'%s'" (replace "'" "'\\''" .) -}}
+{{- end -}}
 {{- end -}}
