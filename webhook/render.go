@@ -74,10 +74,45 @@ func readDocuments(r io.Reader) ([]document, error) {
 	if err != nil {
 		return nil, err
 	}
-	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
-		return readJSONDocuments(data)
+	raw, err := SplitDocuments(data)
+	if err != nil {
+		return nil, err
+	}
+	if isJSONStream(data) {
+		docs := make([]document, len(raw))
+		for i, j := range raw {
+			docs[i] = document{json: j}
+		}
+		return docs, nil
 	}
 	var docs []document
+	for i, doc := range raw {
+		j, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i+1, err)
+		}
+		if string(bytes.TrimSpace(j)) != "null" { // blank or comments only
+			docs = append(docs, document{yaml: doc, json: j})
+		}
+	}
+	return docs, nil
+}
+
+// isJSONStream: input that starts with '{' is read as a stream of JSON
+// objects, anything else as YAML.
+func isJSONStream(data []byte) bool {
+	t := bytes.TrimSpace(data)
+	return len(t) > 0 && t[0] == '{'
+}
+
+// SplitDocuments splits manifests into documents as render reads them: a
+// stream of JSON objects, or multi-document YAML (every document, blank
+// ones included). Errors name the document by its place.
+func SplitDocuments(data []byte) ([][]byte, error) {
+	if isJSONStream(data) {
+		return splitJSON(data)
+	}
+	var docs [][]byte
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	for i := 1; ; i++ {
 		doc, err := reader.Read()
@@ -87,19 +122,13 @@ func readDocuments(r io.Reader) ([]document, error) {
 		if err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
-		j, err := yaml.YAMLToJSON(doc)
-		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
-		}
-		if string(bytes.TrimSpace(j)) != "null" { // blank or comments only
-			docs = append(docs, document{yaml: doc, json: j})
-		}
+		docs = append(docs, doc)
 	}
 }
 
-func readJSONDocuments(data []byte) ([]document, error) {
+func splitJSON(data []byte) ([][]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	var docs []document
+	var docs [][]byte
 	for i := 1; ; i++ {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err == io.EOF {
@@ -107,7 +136,7 @@ func readJSONDocuments(data []byte) ([]document, error) {
 		} else if err != nil {
 			return nil, fmt.Errorf("JSON document %d: %w", i, err)
 		}
-		docs = append(docs, document{json: raw})
+		docs = append(docs, raw)
 	}
 }
 

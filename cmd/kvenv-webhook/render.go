@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +9,6 @@ import (
 	"maps"
 	"strings"
 
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kvenv/kvenv/webhook"
@@ -88,37 +85,17 @@ func renderFiles(files []string, stdin io.Reader, stdout, stderr io.Writer, in w
 }
 
 // readDocuments reads one -f argument and splits it into its documents, as
-// the webhook's render reads them: a stream of JSON objects, or
-// multi-document YAML.
+// the webhook's render reads them.
 func readDocuments(name string, stdin io.Reader) ([][]byte, error) {
 	data, err := readManifest(name, stdin)
 	if err != nil {
 		return nil, err
 	}
-	docs := [][]byte{} // not nil: nil marks a file that could not be read
-	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		for i := 1; ; i++ {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err == io.EOF {
-				return docs, nil
-			} else if err != nil {
-				return nil, fmt.Errorf("JSON document %d: %w", i, err)
-			}
-			docs = append(docs, raw)
-		}
+	docs, err := webhook.SplitDocuments(data)
+	if docs == nil && err == nil {
+		docs = [][]byte{} // not nil: nil marks a file that could not be read
 	}
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for i := 1; ; i++ {
-		doc, err := reader.Read()
-		if err == io.EOF {
-			return docs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
-		}
-		docs = append(docs, doc)
-	}
+	return docs, err
 }
 
 // objectMeta is what render reads of every document to pick its namespace.
