@@ -40,8 +40,10 @@ func TestSlowImagesAreDeniedWithinOneDeadline(t *testing.T) {
 	if resp.Allowed {
 		t.Fatal("a pod whose images could not be looked up was allowed")
 	}
-	if took > deadline*3/2 {
-		t.Errorf("denied after %v; want about one deadline (%v), not one per wave", took, deadline)
+	// A second wave would need a second deadline; the slack before it is
+	// the whole deadline, so a loaded machine does not fail this.
+	if took >= 2*deadline {
+		t.Errorf("denied after %v; want within one deadline (%v), not one per wave", took, deadline)
 	}
 	msg := resp.Result.Message
 	t.Log(msg)
