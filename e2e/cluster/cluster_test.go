@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -76,8 +77,17 @@ func testDeployment(t *testing.T, c *Cluster) {
 	waitPod(t, c.Client, "default", name, func(pod *corev1.Pod) (bool, error) {
 		return pod.Status.Phase == corev1.PodRunning && len(pod.Status.ContainerStatuses) == 1 && pod.Status.ContainerStatuses[0].Ready, nil
 	})
-	if logs := podLogs(t, c.Client, "default", name, "sleeper"); logs != "sleeper-started\n" {
-		t.Fatalf("log of %s = %q, want %q", name, logs, "sleeper-started\n")
+	// Ready as soon as it starts, the container may not have had its first
+	// line written to the log yet: containerd copies output asynchronously.
+	err := waitFor("the log of "+name, checkTimeout, nil, func(ctx context.Context) error {
+		out, err := c.Client.CoreV1().Pods("default").GetLogs(name, &corev1.PodLogOptions{Container: "sleeper"}).DoRaw(ctx)
+		if err != nil || string(out) != "sleeper-started\n" {
+			return fmt.Errorf("log %q (%v), want %q", out, err, "sleeper-started\n")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
