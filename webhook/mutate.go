@@ -78,7 +78,10 @@ func checkWithoutImages(pod *corev1.Pod, in Inputs, cfg Config, probs *problems)
 	req := parseRequest(pod.Annotations, namespaceOf(pod, in), cfg, probs)
 	checkReserved(pod, probs)
 	checkPlatform(pod, cfg, probs)
-	targets := targetsOf(pod, req, probs)
+	targets, known := targetsOf(pod, req, probs)
+	if known {
+		checkMountsOutsideTargets(pod, targets, probs)
+	}
 	for _, c := range targets {
 		checkMounts(c, probs)
 	}

@@ -12,20 +12,16 @@ import (
 
 // targetsOf returns the containers that get the variables, in pod order
 // (containers, then init containers): every spec.containers entry by
-// default, else those named in kvenv.io/containers. Mounts of kvenv's
-// volume outside the targets are checked here, where the targets are known.
-func targetsOf(pod *corev1.Pod, req request, probs *problems) []*corev1.Container {
+// default, else those named in kvenv.io/containers. known is false when the
+// annotation is invalid (already reported): the targets are then unknown.
+func targetsOf(pod *corev1.Pod, req request, probs *problems) (targets []*corev1.Container, known bool) {
 	if _, given := pod.Annotations[AnnotationContainers]; given && req.containers == nil {
-		return nil // the annotation is invalid and already reported
+		return nil, false
 	}
-	var targets []*corev1.Container
 	if req.containers == nil {
-		targets = everyAppContainer(pod, probs)
-	} else {
-		targets = listedContainers(pod, req.containers, probs)
+		return everyAppContainer(pod, probs), true
 	}
-	checkMountsOutsideTargets(pod, targets, probs)
-	return targets
+	return listedContainers(pod, req.containers, probs), true
 }
 
 func everyAppContainer(pod *corev1.Pod, probs *problems) []*corev1.Container {
